@@ -1,0 +1,8 @@
+import { Logger } from '@nestjs/common';
+import { createApi } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const app = await createApi(config);
+await app.listen(config.port, config.host);
+new Logger('pulse-api').log(`listening on http://${config.host}:${config.port}`);
