@@ -51,6 +51,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['apps/simulator/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@pulse/domain', '@pulse/api', '@pulse/projector', '@pulse/web', '**/apps/api/**', '**/apps/projector/**', '**/libs/domain/**'], message: 'the simulator is a producer: it knows only the contracts' }] }] },
+  },
+  {
     files: ['apps/api/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@pulse/projector', '@pulse/web', '**/apps/projector/**', '**/apps/web/**'], message: 'apps do not import each other; share through libs' }] }] },
   },

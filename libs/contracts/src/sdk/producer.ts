@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { checkEvents, groupByType, type RejectedEvent } from '../batch.js';
+import { checkEvents, type RejectedEvent } from '../batch.js';
 import type { EventType } from '../catalog.js';
 import { CLOUDEVENTS_BATCH_JSON } from '../envelope.js';
 import { PulseNames } from '../subjects.js';
+import { publishDeadLetters } from './dead-letters.js';
 import type { PulseEvent } from '../types.js';
 
 export interface ProducerOptions {
@@ -42,49 +43,68 @@ const encoder = new TextEncoder();
 
 interface Chunk {
   type: EventType;
+  partition: number;
   events: PulseEvent[];
   body: Uint8Array;
 }
 
 /**
- * Splits events of one type into stream messages under both caps. A JSON array is built once per
- * message from the events' own serialisations, so nothing is stringified twice.
+ * Partition of an event, from a hash of its identity. Every copy of an event (a retry, a re-send a
+ * day later) lands in the same partition, so de-duplication and lateness are decided within one
+ * ordered sequence, the same way on every replay.
  */
-function chunk(type: EventType, events: readonly PulseEvent[], maxEvents: number, maxBytes: number): Chunk[] {
-  const chunks: Chunk[] = [];
-  let parts: string[] = [];
-  let members: PulseEvent[] = [];
-  let bytes = 2;
-  const flush = () => {
-    if (!members.length) return;
-    chunks.push({ type, events: members, body: encoder.encode(`[${parts.join(',')}]`) });
-    parts = [];
-    members = [];
-    bytes = 2;
-  };
-  for (const event of events) {
-    const json = JSON.stringify(event);
-    const size = Buffer.byteLength(json) + 1;
-    if (size + 2 > maxBytes) throw new Error(`event ${event.id} (${size} bytes) is larger than a stream message may be (${maxBytes})`);
-    if (members.length >= maxEvents || bytes + size > maxBytes) flush();
-    parts.push(json);
-    members.push(event);
-    bytes += size;
+export function partitionOfEvent(event: { source: string; id: string }, partitions: number): number {
+  // FNV-1a: cheap, stable across processes and languages.
+  let h = 0x811c9dc5;
+  const key = `${event.source}\u0000${event.id}`;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
   }
-  flush();
-  return chunks;
+  return (h >>> 0) % partitions;
 }
 
 /**
- * Message identity for JetStream's duplicate window: a retried publish of the same events yields the
- * same id, so the server stores it once. The partition comes from the same hash, so a retry also
- * lands on the same subject.
+ * Splits events into stream messages: one type and one partition per message, under both caps.
+ * The JSON array is built from each event's own serialisation, so nothing is stringified twice.
  */
-function identify(events: readonly PulseEvent[]): { msgID: string; bucket: number } {
+function chunk(events: readonly PulseEvent[], partitions: number, maxEvents: number, maxBytes: number): Chunk[] {
+  const open = new Map<string, { type: EventType; partition: number; parts: string[]; members: PulseEvent[]; bytes: number }>();
+  const chunks: Chunk[] = [];
+  const flush = (key: string) => {
+    const c = open.get(key);
+    if (!c?.members.length) return;
+    chunks.push({ type: c.type, partition: c.partition, events: c.members, body: encoder.encode(`[${c.parts.join(',')}]`) });
+    open.delete(key);
+  };
+  for (const event of events) {
+    const partition = partitionOfEvent(event, partitions);
+    const key = `${event.type}/${partition}`;
+    const json = JSON.stringify(event);
+    const size = Buffer.byteLength(json) + 1;
+    if (size + 2 > maxBytes) throw new Error(`event ${event.id} (${size} bytes) is larger than a stream message may be (${maxBytes})`);
+    let c = open.get(key);
+    if (c && (c.members.length >= maxEvents || c.bytes + size > maxBytes)) {
+      flush(key);
+      c = undefined;
+    }
+    if (!c) {
+      c = { type: event.type, partition, parts: [], members: [], bytes: 2 };
+      open.set(key, c);
+    }
+    c.parts.push(json);
+    c.members.push(event);
+    c.bytes += size;
+  }
+  for (const key of [...open.keys()]) flush(key);
+  return chunks;
+}
+
+/** Message identity for JetStream's duplicate window: a retried publish of the same events yields the same id. */
+function messageId(events: readonly PulseEvent[]): string {
   const hash = createHash('sha1');
   for (const e of events) hash.update(e.source).update('\u0000').update(e.id).update('\n');
-  const digest = hash.digest();
-  return { msgID: digest.toString('base64url'), bucket: digest.readUInt32BE(0) };
+  return hash.digest('base64url');
 }
 
 /**
@@ -114,29 +134,43 @@ export class PulseProducer {
     return new PulseProducer(jetstream(nc), options, nc);
   }
 
-  /** Validates all events, then publishes them. Throws EventValidationError (publishing nothing) if any is invalid. */
-  async publish(events: unknown): Promise<PublishReport> {
+  /**
+   * Validates all events, then publishes them. With `onInvalid: 'throw'` (the default) an invalid event
+   * stops the whole call before anything is published (EventValidationError says which field of which
+   * event is wrong); with `'dead-letter'` the valid events are published and the invalid ones are kept
+   * in the dead-letter stream with their reason.
+   */
+  async publish(events: unknown, options: { onInvalid?: 'throw' | 'dead-letter'; producer?: string; now?: Date } = {}): Promise<PublishReport & { deadLettered: number }> {
     const total = Array.isArray(events) ? events.length : 1;
     const { accepted, rejected } = checkEvents(events);
-    if (rejected.length) throw new EventValidationError(rejected, total);
-    return this.publishValidated(accepted);
+    if (rejected.length && options.onInvalid !== 'dead-letter') throw new EventValidationError(rejected, total);
+    const receivedAt = (options.now ?? new Date()).toISOString();
+    const [report] = await Promise.all([
+      this.publishValidated(accepted),
+      publishDeadLetters(
+        this.js,
+        this.names,
+        rejected.map((r) => ({ stage: 'ingest', code: r.rejection.code, reason: r.rejection.reason, errors: r.rejection.errors, body: r.original, eventId: r.id, eventSource: r.source, eventType: r.type, batchIndex: r.index, producer: options.producer, receivedAt })),
+      ),
+    ]);
+    return { ...report, deadLettered: rejected.length };
   }
 
   /** Publishes events already validated by the caller (the ingestion endpoint validates once, here not again). */
   async publishValidated(events: readonly PulseEvent[], headers: Record<string, string> = {}): Promise<PublishReport> {
-    const chunks: Chunk[] = [];
-    for (const [type, group] of groupByType(events)) chunks.push(...chunk(type, group, this.maxEvents, this.maxBytes));
+    const chunks = chunk(events, this.names.partitions, this.maxEvents, this.maxBytes);
     const report: PublishReport = { events: events.length, messages: chunks.length, duplicateMessages: 0, sequences: new Array(chunks.length) };
     let next = 0;
     const worker = async () => {
       while (next < chunks.length) {
         const index = next++;
         const c = chunks[index];
-        const { msgID, bucket } = identify(c.events);
+        const msgID = messageId(c.events);
         const h = natsHeaders();
         h.set('Content-Type', CLOUDEVENTS_BATCH_JSON);
+        h.set('Pulse-Event-Count', String(c.events.length));
         for (const [k, v] of Object.entries(headers)) h.set(k, v);
-        const ack = await this.js.publish(this.names.eventSubject(c.type, bucket % this.names.partitions), c.body, { msgID, headers: h });
+        const ack = await this.js.publish(this.names.eventSubject(c.type, c.partition), c.body, { msgID, headers: h });
         if (ack.duplicate) report.duplicateMessages++;
         report.sequences[index] = ack.seq;
       }

@@ -6,6 +6,20 @@ import type { CloudEventOf, EventDataMap } from '../types.js';
 
 export const FIXED_TIME = '2026-11-28T10:00:00.000Z';
 
+let clock = FIXED_TIME;
+/**
+ * Moves the builders' fixed clock (default time and the base of `at`). Integration tests set it near
+ * the real time, because the projector rejects events dated far from when they were stored.
+ */
+export function useClock(iso: string): void {
+  clock = iso;
+}
+
+/** A minute boundary `minutesAgo` minutes before now: a clock for tests against real services. */
+export function recentMinute(minutesAgo = 30): string {
+  return new Date((Math.floor(Date.now() / 60_000) - minutesAgo) * 60_000).toISOString();
+}
+
 type Overrides<T extends EventType> = Partial<Omit<CloudEventOf<T>, 'data'>> & { data?: Partial<EventDataMap[T]> };
 
 let counter = 0;
@@ -22,7 +36,7 @@ function build<T extends EventType>(type: T, defaults: EventDataMap[T], override
     id: nextId(type),
     source: 'test/builders',
     type,
-    time: FIXED_TIME,
+    time: clock,
     dataversion: 1,
     ...envelope,
     data: { ...defaults, ...data } as EventDataMap[T],
@@ -30,8 +44,8 @@ function build<T extends EventType>(type: T, defaults: EventDataMap[T], override
 }
 
 /** `time` shifted by whole seconds from FIXED_TIME: `at(90)` is 10:01:30. */
-export function at(seconds: number, base = FIXED_TIME): string {
-  return new Date(Date.parse(base) + seconds * 1000).toISOString();
+export function at(seconds: number, base?: string): string {
+  return new Date(Date.parse(base ?? clock) + seconds * 1000).toISOString();
 }
 
 export const orderPlaced = (o?: Overrides<'order.placed'>) =>

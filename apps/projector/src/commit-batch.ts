@@ -1,0 +1,192 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { partitionOf, type PulseNames } from '@pulse/contracts';
+import { publishDeadLetters } from '@pulse/contracts/sdk';
+import { projectBatch, projections, type PartitionClock, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
+import type pg from 'pg';
+import { decodeMessages, type DecodedEvent, type DecodeLimits, type StoredMessage } from './decode.js';
+import { firstOccurrences } from './dedup.js';
+import { schemaOf } from './read-models.js';
+import { writeChanges } from './write-changes.js';
+
+export interface Fence {
+  owner: string;
+  epoch: number;
+}
+
+export class FencedOut extends Error {
+  constructor(pipeline: string, partition: number) {
+    super(`another worker now owns ${pipeline} partition ${partition}; this one stops writing to it`);
+    this.name = 'FencedOut';
+  }
+}
+
+export interface PipelineContext {
+  pipeline: string;
+  /** Table of identities already counted by this pipeline. */
+  seenTable: string;
+  names: PulseNames;
+  js: JetStreamClient;
+  limits: DecodeLimits;
+  /** With TimescaleDB the hourly and daily roll-ups are continuous aggregates, not written here. */
+  timescale: boolean;
+  /** Fences per partition, when a single owner per partition must be enforced. */
+  fences?: ReadonlyMap<number, Fence>;
+}
+
+export interface VersionChanges {
+  projection: string;
+  version: number;
+  changes: ProjectionChanges;
+}
+
+export interface CommitResult {
+  revision: number | null;
+  applied: VersionChanges[];
+  events: number;
+  duplicates: number;
+  deadLetters: number;
+  skipped: number;
+}
+
+interface FeedRow {
+  partition: number;
+  projection: string;
+  version: number;
+  after_seq: string;
+  cutoff_ms: string | null;
+}
+
+interface CheckpointRow {
+  partition: number;
+  stream_seq: string;
+  max_event_ms: string | null;
+  owner: string | null;
+  epoch: string;
+}
+
+/**
+ * Projects stored messages and commits the result and the new checkpoints in one transaction, so that
+ * a batch is applied exactly once: messages at or below a partition's checkpoint change nothing, and a
+ * batch that does not commit leaves no trace. The caller acks only after this resolves.
+ */
+export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, messages: readonly StoredMessage[], now: Date): Promise<CommitResult> {
+  const partitions = [...new Set(messages.map((m) => partitionOfMessage(m)))];
+  await client.query('BEGIN');
+  try {
+    const checkpoints = (
+      await client.query<CheckpointRow>(
+        `SELECT partition, stream_seq, max_event_ms, owner, epoch FROM pulse.checkpoints WHERE pipeline = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE`,
+        [ctx.pipeline, partitions],
+      )
+    ).rows;
+    const byPartition = new Map(checkpoints.map((c) => [c.partition, c]));
+    for (const p of partitions) {
+      const c = byPartition.get(p);
+      if (!c) throw new Error(`no checkpoint row for ${ctx.pipeline} partition ${p}`);
+      const fence = ctx.fences?.get(p);
+      if (fence && (c.owner !== fence.owner || Number(c.epoch) !== fence.epoch)) throw new FencedOut(ctx.pipeline, p);
+    }
+    const feeds = (
+      await client.query<FeedRow>(
+        `SELECT f.partition, f.projection, f.version, f.after_seq, (extract(epoch FROM v.cutoff) * 1000)::bigint AS cutoff_ms
+         FROM pulse.feeds f JOIN pulse.projection_versions v USING (projection, version)
+         WHERE f.pipeline = $1 AND f.partition = ANY($2::int[]) AND v.status IN ('live', 'retired', 'building')
+         ORDER BY f.projection, f.version`,
+        [ctx.pipeline, partitions],
+      )
+    ).rows;
+
+    const fresh = messages.filter((m) => m.seq > Number(byPartition.get(partitionOfMessage(m))!.stream_seq));
+    const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
+    if (deadLetters.length) await publishDeadLetters(ctx.js, ctx.names, deadLetters);
+    const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
+
+    const applied: VersionChanges[] = [];
+    const eventsByPartition = groupBy(newEvents, (e) => e.partition);
+    for (const p of partitions) {
+      const checkpoint = byPartition.get(p)!;
+      const clock: PartitionClock = { maxEventMs: checkpoint.max_event_ms === null ? null : Number(checkpoint.max_event_ms) };
+      const partitionEvents = eventsByPartition.get(p) ?? [];
+      const partitionFeeds = feeds.filter((f) => f.partition === p);
+      for (const group of groupBy(partitionFeeds, (f) => `${f.after_seq}|${f.cutoff_ms}`).values()) {
+        const afterSeq = Number(group[0].after_seq);
+        const cutoff = group[0].cutoff_ms === null ? undefined : Number(group[0].cutoff_ms);
+        // A version fed from a later sequence (taken over from a rebuild) sees only what follows it,
+        // from the clock the partition had there.
+        const split = partitionEvents.findIndex((e) => e.seq > afterSeq);
+        const prefix = split < 0 ? partitionEvents : partitionEvents.slice(0, split);
+        const suffix = split < 0 ? [] : partitionEvents.slice(split);
+        const clockAtSplit = prefix.length ? projectBatch({ partition: p, events: prefix, clock, allowedLatenessMs: 0, projections: [] }).clock : clock;
+        if (!suffix.length) continue;
+        const versions = group.map((f) => ({ name: f.projection as ProjectionName, version: f.version }));
+        const lateness = await latenessOf(client, versions);
+        for (const [allowedLatenessMs, members] of lateness) {
+          const result = projectBatch({ partition: p, events: suffix, clock: clockAtSplit, allowedLatenessMs, projections: members.map((v) => projections[v.name]), cutoffMs: cutoff });
+          result.changes.forEach((changes, i) => applied.push({ projection: members[i].name, version: members[i].version, changes }));
+        }
+      }
+      const maxEventMs = partitionEvents.reduce<number | null>((max, e) => (max === null || e.timeMs > max ? e.timeMs : max), clock.maxEventMs);
+      const lastSeq = Math.max(...messages.filter((m) => partitionOfMessage(m) === p).map((m) => m.seq));
+      await client.query(
+        `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
+           dead_letters = dead_letters + $7, last_error = NULL, updated_at = now()
+         WHERE pipeline = $1 AND partition = $2`,
+        [ctx.pipeline, p, lastSeq, maxEventMs, partitionEvents.length, countIn(events, p) - partitionEvents.length, deadLetters.filter((d) => d.originalSubject !== undefined && partitionOf(d.originalSubject) === p).length],
+      );
+    }
+    // Versions in a fixed order, so concurrent partitions lock rows in the same order.
+    applied.sort((a, b) => a.projection.localeCompare(b.projection) || a.version - b.version);
+    for (const { projection, version, changes } of applied) {
+      await writeChanges(client, schemaOf(projection, version), changes, { rollups: !ctx.timescale });
+    }
+    const revision = applied.length ? Number((await client.query<{ r: string }>(`SELECT nextval('pulse.revision') AS r`)).rows[0].r) : null;
+    await client.query('COMMIT');
+    return { revision, applied, events: newEvents.length, duplicates, deadLetters: deadLetters.length, skipped: messages.length - fresh.length };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+const versionLateness = new Map<string, number>();
+
+/** Allowed lateness is fixed per projection version (changing it changes history, so it takes a rebuild). */
+async function latenessOf(client: pg.ClientBase, versions: Array<{ name: ProjectionName; version: number }>): Promise<Map<number, Array<{ name: ProjectionName; version: number }>>> {
+  const missing = versions.filter((v) => !versionLateness.has(`${v.name}@${v.version}`));
+  if (missing.length) {
+    const { rows } = await client.query<{ projection: string; version: number; allowed_lateness_ms: string }>(
+      `SELECT projection, version, allowed_lateness_ms FROM pulse.projection_versions WHERE (projection, version) IN (SELECT * FROM unnest($1::text[], $2::int[]))`,
+      [missing.map((v) => v.name), missing.map((v) => v.version)],
+    );
+    for (const r of rows) versionLateness.set(`${r.projection}@${r.version}`, Number(r.allowed_lateness_ms));
+  }
+  const grouped = new Map<number, Array<{ name: ProjectionName; version: number }>>();
+  for (const v of versions) {
+    const lateness = versionLateness.get(`${v.name}@${v.version}`) ?? 0;
+    const list = grouped.get(lateness);
+    if (list) list.push(v);
+    else grouped.set(lateness, [v]);
+  }
+  return grouped;
+}
+
+function partitionOfMessage(m: StoredMessage): number {
+  return partitionOf(m.subject);
+}
+
+function countIn(events: readonly DecodedEvent[], partition: number): number {
+  let n = 0;
+  for (const e of events) if (e.partition === partition) n++;
+  return n;
+}
+
+function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}

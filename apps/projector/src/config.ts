@@ -1,0 +1,70 @@
+import { PulseNames } from '@pulse/contracts';
+
+/** Everything the projector reads from its environment, read and checked once at start-up. */
+export interface ProjectorConfig {
+  natsUrl: string;
+  databaseUrl: string;
+  names: PulseNames;
+  /** Prefix of durable consumer names, so two deployments (say staging beside production) can read one stream. */
+  consumerPrefix: string;
+  /** How far behind a partition's newest event time an event may arrive before its bucket is final. */
+  allowedLatenessMs: number;
+  /** Messages per batch transaction (each message carries a batch of events). */
+  maxBatchMessages: number;
+  /** Events per batch transaction; the batch is cut at the message that crosses it. */
+  maxBatchEvents: number;
+  /** Messages read ahead of the batch being written; bounds the projector's memory. */
+  readAheadMessages: number;
+  /** JetStream redelivers a message not acked within this time (after a crash, for example). */
+  ackWaitMs: number;
+  /** How long identities are remembered for de-duplication, in days of event time. */
+  dedupHorizonDays: number;
+  /** Events dated further ahead of their arrival than this are dead-lettered (a producer clock gone wrong). */
+  maxFutureSkewMs: number;
+  /** Change notifications are coalesced over this interval. */
+  notifyIntervalMs: number;
+  /** Database connections: one per owned partition plus a few for notifications and housekeeping. */
+  poolSize: number;
+  timescale: 'auto' | 'off';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
+  const problems: string[] = [];
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      problems.push((e as Error).message);
+      return undefined as T;
+    }
+  };
+  const timescale = env.PULSE_TIMESCALE ?? 'auto';
+  if (env.PULSE_CONSUMER_PREFIX && !/^[A-Za-z0-9_-]+$/.test(env.PULSE_CONSUMER_PREFIX)) problems.push('PULSE_CONSUMER_PREFIX may hold letters, digits, _ and - only');
+  if (timescale !== 'auto' && timescale !== 'off') problems.push(`PULSE_TIMESCALE must be auto or off, got "${timescale}"`);
+  const config: ProjectorConfig = {
+    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse',
+    names: read(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', 4, 1))),
+    consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',
+    allowedLatenessMs: read(() => int(env, 'PULSE_ALLOWED_LATENESS_MS', 10_000)),
+    maxBatchMessages: read(() => int(env, 'PULSE_BATCH_MAX_MESSAGES', 200, 1)),
+    maxBatchEvents: read(() => int(env, 'PULSE_BATCH_MAX_EVENTS', 20_000, 1)),
+    readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 400, 1)),
+    ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),
+    dedupHorizonDays: read(() => int(env, 'PULSE_DEDUP_HORIZON_DAYS', 7, 1)),
+    maxFutureSkewMs: read(() => int(env, 'PULSE_MAX_FUTURE_SKEW_MS', 5 * 60_000)),
+    notifyIntervalMs: read(() => int(env, 'PULSE_NOTIFY_INTERVAL_MS', 100, 10)),
+    poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 12, 2)),
+    timescale: timescale as 'auto' | 'off',
+  };
+  if (problems.length) throw new Error(`invalid projector configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}

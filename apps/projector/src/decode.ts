@@ -1,0 +1,70 @@
+import { decodeMessage, partitionOf, validateEvent } from '@pulse/contracts';
+import type { DeadLetter } from '@pulse/contracts/sdk';
+import type { BatchEvent } from '@pulse/domain';
+
+/** What the projector needs of a JetStream message: the stream keeps all of it, so a replay sees the same. */
+export interface StoredMessage {
+  seq: number;
+  subject: string;
+  /** When JetStream stored the message (ms): the reference for "too far in the future" and "too old". */
+  storedMs: number;
+  data: Uint8Array;
+}
+
+export interface DecodedEvent extends BatchEvent {
+  seq: number;
+  partition: number;
+}
+
+export interface DecodeLimits {
+  maxFutureSkewMs: number;
+  horizonMs: number;
+}
+
+/**
+ * Turns stored messages into events to project, and everything that cannot be projected into dead
+ * letters with their reason. Events reach the store through the validating SDK or API, but anyone with
+ * publish rights could write to the subject, so each one is checked again: a poison event is set aside,
+ * never allowed to stop the partition.
+ */
+export function decodeMessages(messages: readonly StoredMessage[], limits: DecodeLimits, receivedAt: string): { events: DecodedEvent[]; deadLetters: DeadLetter[] } {
+  const events: DecodedEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const m of messages) {
+    const partition = partitionOf(m.subject);
+    const letter = (code: string, reason: string, body: Uint8Array | string, extra: Partial<DeadLetter> = {}): void => {
+      deadLetters.push({ stage: 'projector', code, reason, body, originalSubject: m.subject, originalSequence: m.seq, receivedAt, ...extra });
+    };
+    const parsed = decodeMessage(m.data);
+    if (parsed === undefined) {
+      letter('malformed_json', 'the stored message is not JSON', m.data);
+      continue;
+    }
+    const items = Array.isArray(parsed) ? parsed : [parsed];
+    items.forEach((item, index) => {
+      const result = validateEvent(item);
+      if (!result.ok) {
+        const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+        letter(result.rejection.code, result.rejection.reason, JSON.stringify(item) ?? 'null', {
+          batchIndex: index,
+          errors: result.rejection.errors,
+          eventId: typeof o.id === 'string' ? o.id : undefined,
+          eventSource: typeof o.source === 'string' ? o.source : undefined,
+          eventType: typeof o.type === 'string' ? o.type : undefined,
+        });
+        return;
+      }
+      const event = result.event;
+      const timeMs = Date.parse(event.time);
+      const ids = { batchIndex: index, eventId: event.id, eventSource: event.source, eventType: event.type };
+      if (timeMs > m.storedMs + limits.maxFutureSkewMs) {
+        letter('future_event_time', `event time ${event.time} is ${Math.round((timeMs - m.storedMs) / 1000)} s after it was stored; a producer clock is wrong`, JSON.stringify(event), ids);
+      } else if (timeMs < m.storedMs - limits.horizonMs) {
+        letter('beyond_dedup_horizon', `event time ${event.time} is older than the de-duplication horizon (${Math.round(limits.horizonMs / 86_400_000)} days) when it was stored, so it cannot be counted exactly once`, JSON.stringify(event), ids);
+      } else {
+        events.push({ event, timeMs, seq: m.seq, partition });
+      }
+    });
+  }
+  return { events, deadLetters };
+}

@@ -1,0 +1,240 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Logger } from '@nestjs/common';
+import type pg from 'pg';
+import type { ChangeNotifier } from './change-notifier.js';
+import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
+import type { ProjectorConfig } from './config.js';
+import type { StoredMessage } from './decode.js';
+import { RollupRefresher } from './rollups.js';
+
+export interface WorkerDeps {
+  pool: pg.Pool;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  config: ProjectorConfig;
+  notifier: ChangeNotifier;
+  log: Logger;
+  timescale: boolean;
+  /** Identifies this process in checkpoint rows (fencing) and logs. */
+  instance: string;
+  onCommitted?: (result: CommitResult, partition: number) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Owns one partition of the live pipeline: holds its advisory lock (one owner across all projector
+ * processes), reads its durable consumer, and turns each batch of messages into one transaction, acking
+ * only after the commit. A database outage rolls back, backs off and retries the same batch; a crash
+ * leaves the batch unacked for JetStream to redeliver, and the checkpoint makes the redelivery harmless.
+ */
+export class PartitionWorker {
+  private stopping = false;
+  private client?: pg.PoolClient;
+  private messages?: ConsumerMessages;
+  private fence?: Fence;
+  private readonly queue: JsMsg[] = [];
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private readonly rollups = new RollupRefresher(60_000);
+  readonly stats = { batches: 0, events: 0, duplicates: 0, deadLetters: 0, lastError: null as string | null, owned: false };
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    readonly pipeline: string,
+    readonly partition: number,
+  ) {}
+
+  get durable(): string {
+    return `${this.deps.config.consumerPrefix}${this.pipeline}-p${this.partition}`;
+  }
+
+  start(): void {
+    this.loop = this.run().catch((e) => this.deps.log.error(`${this.durable} stopped: ${(e as Error).stack}`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+    this.releaseClient(false);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if ((await this.acquire()) !== 'owned') {
+        await sleep(2000);
+        continue;
+      }
+      try {
+        await this.consume();
+      } catch (e) {
+        if (e instanceof FencedOut) this.deps.log.warn(e.message);
+        else this.deps.log.error(`${this.durable}: ${(e as Error).message}`);
+        await this.messages?.close().catch(() => undefined);
+        this.queue.length = 0;
+        this.releaseClient(true);
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** Takes the partition's advisory lock on a dedicated connection and bumps the fencing epoch. */
+  private async acquire(): Promise<'owned' | 'taken' | 'unavailable'> {
+    try {
+      if (!this.client) {
+        this.client = await this.deps.pool.connect();
+        // A checked-out client whose connection drops emits 'error'; the failing query reports it too,
+        // and the retry loop handles that. Without a listener the process would crash.
+        this.client.on('error', (e) => this.deps.log.warn(`${this.durable}: database connection lost (${e.message})`));
+      }
+      const { rows } = await this.client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('pulse:' || $1), $2) AS ok`, [this.pipeline, this.partition]);
+      if (!rows[0].ok) {
+        this.stats.owned = false;
+        return 'taken';
+      }
+      const epoch = await this.client.query<{ epoch: string }>(
+        `UPDATE pulse.checkpoints SET owner = $3, epoch = epoch + 1 WHERE pipeline = $1 AND partition = $2 RETURNING epoch`,
+        [this.pipeline, this.partition, this.deps.instance],
+      );
+      this.fence = { owner: this.deps.instance, epoch: Number(epoch.rows[0].epoch) };
+      this.stats.owned = true;
+      return 'owned';
+    } catch (e) {
+      this.deps.log.warn(`${this.durable}: cannot take ownership yet (${(e as Error).message})`);
+      this.releaseClient(true);
+      return 'unavailable';
+    }
+  }
+
+  private releaseClient(broken: boolean): void {
+    this.client?.release(broken);
+    this.client = undefined;
+    this.stats.owned = false;
+  }
+
+  private async consume(): Promise<void> {
+    const { config, jsm, js } = this.deps;
+    const stream = config.names.eventsStream;
+    // The checkpoint, not the consumer, is the truth of what is applied. A worker taking the partition
+    // over re-creates the consumer at checkpoint + 1: delivery then starts in stream order exactly where
+    // the last commit ended. (Resuming the old consumer would deliver new messages before the dead owner's
+    // unacked ones came back after ack_wait, and lateness depends on order.)
+    const checkpoint = await this.client!.query<{ stream_seq: string }>(`SELECT stream_seq FROM pulse.checkpoints WHERE pipeline = $1 AND partition = $2`, [this.pipeline, this.partition]);
+    await jsm.consumers.delete(stream, this.durable).catch(() => undefined);
+    await jsm.consumers.add(stream, {
+      durable_name: this.durable,
+      filter_subject: config.names.partitionFilter(this.partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Number(checkpoint.rows[0].stream_seq) + 1,
+      ack_wait: nanos(config.ackWaitMs),
+      // The server stops delivering at this many unacked messages: this is what bounds memory.
+      max_ack_pending: config.readAheadMessages,
+      max_deliver: -1,
+    });
+    const consumer = await js.consumers.get(stream, this.durable);
+    this.messages = await consumer.consume({ max_messages: Math.min(config.readAheadMessages, 256) });
+    const reader = (async () => {
+      for await (const m of this.messages!) {
+        this.queue.push(m);
+        this.wake?.();
+      }
+    })();
+    try {
+      while (!this.stopping) {
+        if (!this.queue.length) {
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        await this.process(this.takeBatch());
+      }
+    } finally {
+      await this.messages.close().catch(() => undefined);
+      await reader.catch(() => undefined);
+    }
+  }
+
+  private takeBatch(): JsMsg[] {
+    const { maxBatchMessages, maxBatchEvents } = this.deps.config;
+    let events = 0;
+    let n = 0;
+    while (n < this.queue.length && n < maxBatchMessages && events < maxBatchEvents) {
+      // The header saves parsing twice; without it a message counts as one event towards the cap.
+      events += Number(this.queue[n].headers?.get('Pulse-Event-Count') || 1);
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    const stored: StoredMessage[] = batch.map((m) => ({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data }));
+    const ctx: PipelineContext = {
+      pipeline: this.pipeline,
+      seenTable: 'pulse.seen_events',
+      names: this.deps.config.names,
+      js: this.deps.js,
+      limits: { maxFutureSkewMs: this.deps.config.maxFutureSkewMs, horizonMs: this.deps.config.dedupHorizonDays * 86_400_000 },
+      timescale: this.deps.timescale,
+      fences: new Map([[this.partition, this.fence!]]),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await commitBatch(this.client!, ctx, stored, new Date());
+        for (const m of batch) m.ack();
+        this.stats.batches++;
+        this.stats.events += result.events;
+        this.stats.duplicates += result.duplicates;
+        this.stats.deadLetters += result.deadLetters;
+        this.stats.lastError = null;
+        if (result.revision !== null) for (const a of result.applied) this.deps.notifier.committed(a.projection, a.version, result.revision, a.changes);
+        this.deps.onCommitted?.(result, this.partition);
+        if (this.deps.timescale) await this.refreshRollups(result);
+        return;
+      } catch (e) {
+        if (e instanceof FencedOut || this.stopping) throw e;
+        this.stats.lastError = (e as Error).message;
+        const delay = Math.min(100 * 2 ** attempt, 5000);
+        this.deps.log.warn(`${this.durable}: batch of ${batch.length} messages failed (${(e as Error).message}); retrying in ${delay} ms`);
+        await sleep(delay);
+        // Keep JetStream from redelivering what this worker still holds and will retry.
+        for (const m of batch) m.working();
+        if (!(await this.healthy())) {
+          // The connection (and the advisory lock with it) is gone: take the partition again, unless
+          // another projector has meanwhile; then this batch is that one's to redeliver and commit.
+          this.releaseClient(true);
+          for (;;) {
+            if (this.stopping) throw e;
+            const state = await this.acquire();
+            if (state === 'owned') break;
+            if (state === 'taken') throw new FencedOut(this.pipeline, this.partition);
+            await sleep(Math.min(500 * (attempt + 1), 5000));
+          }
+          ctx.fences = new Map([[this.partition, this.fence!]]);
+        }
+      }
+    }
+  }
+
+  private async refreshRollups(result: CommitResult): Promise<void> {
+    const urgent = this.rollups.note(result.applied);
+    try {
+      await this.rollups.refresh(this.client!, urgent, Date.now());
+    } catch (e) {
+      // The commit stands; the next refresh covers this one's window too.
+      this.deps.log.warn(`${this.durable}: refreshing roll-ups failed (${(e as Error).message})`);
+    }
+  }
+
+  private async healthy(): Promise<boolean> {
+    try {
+      await this.client!.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

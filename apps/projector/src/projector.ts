@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ensureStreams } from '@pulse/contracts/sdk';
+import pg from 'pg';
+import { ChangeNotifier } from './change-notifier.js';
+import type { ProjectorConfig } from './config.js';
+import { PartitionWorker } from './partition-worker.js';
+import { ensureLiveVersions, LIVE } from './read-models.js';
+
+export const PROJECTOR_CONFIG = Symbol('ProjectorConfig');
+
+/**
+ * The projector process: one worker per partition of the live pipeline. Every process starts a worker
+ * for every partition; each partition's advisory lock lets exactly one of them work at a time, so
+ * adding processes spreads partitions and a dead process's partitions are taken over by the others.
+ */
+@Injectable()
+export class Projector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('projector');
+  readonly instance = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
+  pool!: pg.Pool;
+  notifier!: ChangeNotifier;
+  timescale = false;
+  workers: PartitionWorker[] = [];
+
+  constructor(@Inject(PROJECTOR_CONFIG) readonly config: ProjectorConfig) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { config } = this;
+    this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize, application_name: 'pulse-projector' });
+    // An idle client losing its connection (database restart) must not crash the process.
+    this.pool.on('error', (e) => this.log.warn(`idle database connection lost: ${e.message}`));
+    this.nc = await connect({ servers: config.natsUrl, name: 'pulse-projector', noAsyncTraces: true, maxReconnectAttempts: -1 });
+    this.jsm = await jetstreamManager(this.nc);
+    this.js = jetstream(this.nc);
+    await ensureStreams(this.jsm, config.names);
+    this.timescale = (await this.pool.query<{ value: boolean }>(`SELECT value FROM pulse.settings WHERE key = 'timescale'`)).rows[0]?.value === true;
+    await ensureLiveVersions(this.pool, config.names.partitions, config.allowedLatenessMs);
+    this.notifier = new ChangeNotifier(this.nc, config.names, config.notifyIntervalMs);
+    const deps = { pool: this.pool, js: this.js, jsm: this.jsm, config, notifier: this.notifier, log: this.log, timescale: this.timescale, instance: this.instance };
+    this.workers = Array.from({ length: config.names.partitions }, (_, p) => new PartitionWorker(deps, LIVE, p));
+    for (const w of this.workers) w.start();
+    this.log.log(`started ${this.workers.length} partition workers (${this.timescale ? 'TimescaleDB' : 'PostgreSQL'}) as ${this.instance}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    this.notifier?.stop();
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain();
+    await this.pool?.end();
+  }
+}

@@ -1,0 +1,113 @@
+import { CLOUDEVENTS_BATCH_JSON } from '@pulse/contracts';
+import { backoffMs, sleep } from './backoff.js';
+import type { Delivery, Transport } from './driver.js';
+import type { Emission } from './traffic-model.js';
+
+export interface HttpTransportOptions {
+  /** Base URL of the Pulse API, e.g. http://127.0.0.1:3000. */
+  apiUrl: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Attempts per batch before it counts as failed. */
+  maxAttempts?: number;
+  /** Per request. */
+  timeoutMs?: number;
+  /** Longest wait a Retry-After may impose. */
+  maxRetryAfterMs?: number;
+  /** Injectable so tests can see the waits without sleeping through them. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The parts of the API's answer the simulator reads: a 202 body, or a 422 problem when every event was refused. */
+interface IngestAnswer {
+  accepted?: number;
+  rejected?: Array<{ index?: unknown }>;
+  detail?: string;
+  code?: string;
+}
+
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+function rejectedIndexes(answer: IngestAnswer, size: number): number[] {
+  if (!Array.isArray(answer.rejected)) throw new DeliveryError('the API answered without a list of rejected events');
+  return answer.rejected.map((r) => {
+    if (typeof r.index !== 'number' || !Number.isInteger(r.index) || r.index < 0 || r.index >= size) throw new DeliveryError(`the API rejected an event at index ${String(r.index)}, outside the batch`);
+    return r.index;
+  });
+}
+
+/**
+ * Delivers through POST /api/v1/events as a CloudEvents batch. A 202 lists the refused events (the
+ * malformed ones, which the API keeps as dead letters); 429 and 503 are retried after the Retry-After
+ * the API asks for; anything else is an error. Retrying the same body is safe: the API stores it once.
+ */
+export class HttpTransport implements Transport {
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: HttpTransportOptions) {
+    this.url = `${options.apiUrl.replace(/\/+$/, '')}/api/v1/events`;
+    this.headers = { 'content-type': CLOUDEVENTS_BATCH_JSON, accept: 'application/json' };
+    if (options.token) this.headers.authorization = `Bearer ${options.token}`;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.sleep = options.sleep ?? sleep;
+  }
+
+  async deliver(batch: readonly Emission[]): Promise<Delivery> {
+    const body = JSON.stringify(batch.map((e) => e.event));
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(this.url, { method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        // Nothing was answered, so nothing is known to be stored: send the same body again.
+        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url} failed after ${attempt} attempts: ${(error as Error).message}`, undefined, error);
+        await this.sleep(backoffMs(attempt));
+        continue;
+      }
+      const { status } = response;
+      if (status === 202) return { rejected: rejectedIndexes((await response.json()) as IngestAnswer, batch.length), retries: attempt - 1 };
+      if (status === 429 || status === 503) {
+        await response.arrayBuffer();
+        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url} still answered ${status} after ${attempt} attempts`, status);
+        const asked = retryAfterMs(response.headers.get('retry-after'), Date.now());
+        await this.sleep(asked === undefined ? backoffMs(attempt) : Math.min(asked, this.maxRetryAfterMs));
+        continue;
+      }
+      const text = await response.text();
+      let answer: IngestAnswer = {};
+      try {
+        answer = JSON.parse(text) as IngestAnswer;
+      } catch {
+        // not a problem document; the status and text say enough
+      }
+      // 422 with a list of rejections: every event of the batch was refused, which a batch of only malformed events earns.
+      if (status === 422 && answer.accepted === 0 && Array.isArray(answer.rejected)) return { rejected: rejectedIndexes(answer, batch.length), retries: attempt - 1 };
+      throw new DeliveryError(`POST ${this.url} answered ${status}${answer.code ? ` ${answer.code}` : ''}: ${answer.detail ?? text.slice(0, 300)}`, status);
+    }
+  }
+}

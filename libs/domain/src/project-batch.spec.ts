@@ -1,0 +1,135 @@
+import { at, cartItemAdded, checkoutFailed, checkoutStarted, orderPaid, orderPaymentFailed, orderPlaced, productViewed, searchPerformed, sessionStarted, stockLevelReported, stockReceived, stockReserved } from '@pulse/contracts/testing';
+import { projectBatch } from './project-batch.js';
+import { projections } from './projections/index.js';
+import { given } from './testing/specification.js';
+
+const item = (sku: string, quantity: number, unitPriceMinor: number, category = 'shoes') => ({ sku, quantity, unitPriceMinor, category });
+
+describe('sales', () => {
+  it('counts orders, revenue and units by event time, per channel and per category', () => {
+    const model = given(
+      orderPlaced({ time: at(1), data: { channel: 'web', items: [item('A', 2, 1000), item('B', 1, 500, 'bags')], totalMinor: 2500 } }),
+      orderPlaced({ time: at(2), data: { channel: 'app', items: [item('A', 1, 1000)], totalMinor: 1000 } }),
+      orderPlaced({ time: at(75), data: { channel: 'web', items: [item('C', 3, 200)], totalMinor: 600 } }),
+    ).whenProjected();
+
+    expect(model.bucket('orders', '1m', at(0))).toMatchObject({ value: 2, lateEvents: 0, revisions: 0 });
+    expect(model.bucket('orders', '1m', at(60)).value).toBe(1);
+    expect(model.total('revenue', '1h')).toBe(4100);
+    expect(model.total('revenue', '1d', { channel: 'web' })).toBe(3100);
+    expect(model.total('units', '1m')).toBe(7);
+    expect(model.total('category_revenue', '1m', { category: 'bags' })).toBe(500);
+    expect(model.bucket('revenue', '1s', at(1)).value).toBe(2500);
+  });
+
+  it('keeps 1s buckets as totals and dimensions from 1m up', () => {
+    const model = given(orderPlaced({ data: { channel: 'web' } }), orderPlaced({ data: { channel: 'app' } })).whenProjected();
+    expect(model.facts.filter((f) => f.grain === '1s' && f.metric === 'orders').map((f) => f.dimKey)).toEqual(['{}']);
+    expect(model.facts.filter((f) => f.grain === '1m' && f.metric === 'orders')).toHaveLength(2);
+  });
+});
+
+describe('late events', () => {
+  it('count in the bucket of their event time and mark that bucket as revised', () => {
+    // The 10:00 minute is final once the watermark (max event time - 10s lateness) passes 10:01:00.
+    const model = given(
+      orderPlaced({ time: at(5), data: { totalMinor: 1000 } }),
+      orderPlaced({ time: at(65), data: { totalMinor: 1000 } }),
+      orderPlaced({ time: at(30), data: { totalMinor: 700 } }), // not late: the watermark, 10:00:55, has not passed 10:01
+      orderPlaced({ time: at(130), data: { totalMinor: 1000 } }),
+      orderPlaced({ time: at(20), data: { totalMinor: 300 } }), // late: watermark 10:02:00 passed 10:01:00
+    ).whenProjected({ allowedLatenessMs: 10_000 });
+
+    expect(model.bucket('revenue', '1m', at(0))).toEqual({ value: 2000, events: 3, lateEvents: 1, revisions: 1 });
+    expect(model.corrections('revenue', '1m')).toEqual([
+      { grain: '1m', bucketMs: Date.parse(at(0)), metric: 'revenue', partition: 0, watermarkMs: Date.parse(at(120)), lateEvents: 1, delta: 300 },
+    ]);
+    expect(model.total('revenue', '1h')).toBe(4000);
+  });
+
+  it('decides lateness the same way however the stream is cut into batches', () => {
+    const events = [at(1), at(70), at(2), at(140), at(3), at(65), at(200), at(4)].map((time, i) => orderPlaced({ id: `o${i}`, time, data: { totalMinor: 100 * (i + 1) } }));
+    const whole = given(...events).whenProjected();
+    for (const batchSize of [1, 2, 3, 5]) {
+      const cut = given(...events).whenProjected({ batchSize });
+      expect(cut.facts).toEqual(expect.arrayContaining(whole.facts));
+      expect(cut.facts).toHaveLength(whole.facts.length);
+      expect(cut.corrections('revenue', '1m')).toEqual(whole.corrections('revenue', '1m'));
+      expect(cut.clock).toEqual(whole.clock);
+    }
+  });
+
+  it('groups late events arriving at the same watermark second into one revision', () => {
+    const model = given(
+      orderPlaced({ time: at(200) }),
+      orderPlaced({ time: at(10) }),
+      orderPlaced({ time: at(11) }),
+      orderPlaced({ time: at(400) }),
+      orderPlaced({ time: at(12) }),
+    ).whenProjected();
+    expect(model.bucket('orders', '1m', at(0))).toMatchObject({ value: 3, lateEvents: 3, revisions: 2 });
+  });
+});
+
+describe('checkout health and funnel', () => {
+  it('counts every step and failure reason', () => {
+    const model = given(
+      sessionStarted({ data: { channel: 'app' } }),
+      productViewed(),
+      productViewed(),
+      cartItemAdded(),
+      checkoutStarted(),
+      checkoutFailed({ data: { step: 'payment', errorCode: 'card_declined' } }),
+      orderPlaced({ data: { paymentMethod: 'paypal' } }),
+      orderPaid({ data: { paymentMethod: 'paypal' } }),
+      orderPaymentFailed({ data: { reason: 'fraud_suspected' } }),
+    ).whenProjected();
+    expect(['sessions', 'product_views', 'cart_adds', 'funnel_checkouts', 'funnel_orders'].map((m) => model.total(m))).toEqual([1, 2, 1, 1, 1]);
+    expect(model.total('sessions', '1m', { channel: 'app' })).toBe(1);
+    expect(model.total('checkout_failures', '1m', { step: 'payment', error_code: 'card_declined' })).toBe(1);
+    expect(model.total('checkouts_completed', '1m', { payment_method: 'paypal' })).toBe(1);
+    expect(model.total('payment_failures', '1m', { reason: 'fraud_suspected' })).toBe(1);
+    expect(model.total('payment_attempts')).toBe(2);
+  });
+
+  it('groups searches by normalised query and counts the ones without results', () => {
+    const model = given(
+      searchPerformed({ data: { query: '  Red   Shoes ' } }),
+      searchPerformed({ data: { query: 'red shoes', resultCount: 0 } }),
+    ).whenProjected();
+    expect(model.total('searches', '1m', { query: 'red shoes' })).toBe(2);
+    expect(model.total('zero_result_searches', '1m', { query: 'red shoes' })).toBe(1);
+  });
+});
+
+describe('inventory', () => {
+  it('is the latest level report plus the movements after it, whatever the arrival order', () => {
+    const model = given(
+      stockReserved({ time: at(30), data: { quantity: 2 } }),
+      stockLevelReported({ time: at(20), data: { available: 50 } }),
+      stockReserved({ time: at(10), data: { quantity: 5 } }), // before the report: already in it
+      stockReceived({ time: at(40), data: { quantity: 10 } }),
+    ).whenProjected();
+    expect(model.stock('SKU-1', 'BER')).toBe(58);
+  });
+});
+
+describe('a projection', () => {
+  it('cannot emit a metric that is not one of its own base metrics', () => {
+    const rogue = { name: 'sales' as const, contribute: (_e: unknown, _t: number, emit: (m: string, v: number) => void) => emit('sessions', 1) };
+    expect(() => projectBatch({ partition: 0, events: [{ event: orderPlaced(), timeMs: 0 }], clock: { maxEventMs: null }, allowedLatenessMs: 0, projections: [rogue] })).toThrow(/not one of its base metrics/);
+  });
+
+  it('ignores events before the cutoff of a partial rebuild, but still moves the watermark with them', () => {
+    const result = projectBatch({
+      partition: 0,
+      events: [orderPlaced({ time: at(0) }), orderPlaced({ time: at(120) })].map((event) => ({ event, timeMs: Date.parse(event.time) })),
+      clock: { maxEventMs: null },
+      allowedLatenessMs: 0,
+      projections: [projections.sales],
+      cutoffMs: Date.parse(at(60)),
+    });
+    expect(result.clock.maxEventMs).toBe(Date.parse(at(120)));
+    expect(result.changes[0].facts.filter((f) => f.metric === 'orders' && f.grain === '1m').map((f) => f.bucketMs)).toEqual([Date.parse(at(120))]);
+  });
+});

@@ -1,0 +1,207 @@
+import type { PulseEvent } from '@pulse/contracts';
+import type { Dims, Projection, SessionTouch, StockLevel, StockMovement } from './projection.js';
+import { metricNamed } from './metrics.js';
+import { bucketStart, GRAIN_MS, type Grain } from './time.js';
+import { watermarkOf, type PartitionClock } from './watermark.js';
+
+export interface BatchEvent {
+  event: PulseEvent;
+  /** Event time (`time`), parsed once by the adapter. */
+  timeMs: number;
+}
+
+export interface BatchInput {
+  partition: number;
+  /** New (already de-duplicated) events of one partition, in stream order. */
+  events: readonly BatchEvent[];
+  clock: PartitionClock;
+  allowedLatenessMs: number;
+  projections: readonly Projection[];
+  /** Partial rebuilds: events before this event time are left to the copied buckets. */
+  cutoffMs?: number;
+}
+
+/** A change to one bucket row: add these to what the row holds. */
+export interface FactDelta {
+  grain: Grain;
+  bucketMs: number;
+  metric: string;
+  /** Canonical JSON of the dimensions ('{}' for totals); also the row's identity with bucket and metric. */
+  dimKey: string;
+  value: number;
+  events: number;
+  lateEvents: number;
+  lateValue: number;
+}
+
+/**
+ * Late contributions to one bucket, grouped by the partition and watermark second at which they arrived.
+ * Each distinct group is one revision of the bucket: this grouping depends only on each partition's own
+ * sequence, so a replay records the same revisions.
+ */
+export interface CorrectionDelta {
+  grain: '1s' | '1m';
+  bucketMs: number;
+  metric: string;
+  partition: number;
+  watermarkMs: number;
+  lateEvents: number;
+  delta: number;
+}
+
+export interface TouchedBucket {
+  grain: '1s' | '1m';
+  metric: string;
+  bucketMs: number;
+}
+
+export interface ProjectionChanges {
+  projection: string;
+  facts: FactDelta[];
+  corrections: CorrectionDelta[];
+  stockMovements: StockMovement[];
+  stockLevels: StockLevel[];
+  sessions: SessionTouch[];
+  touched: TouchedBucket[];
+}
+
+export interface BatchResult {
+  clock: PartitionClock;
+  changes: ProjectionChanges[];
+}
+
+
+/** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
+class Accumulator {
+  readonly facts = new Map<string, FactDelta>();
+  readonly corrections = new Map<string, CorrectionDelta>();
+  readonly movements = new Map<string, StockMovement>();
+  readonly levels = new Map<string, StockLevel>();
+  readonly sessions = new Map<string, SessionTouch>();
+  readonly touched = new Map<string, TouchedBucket>();
+
+  // State of the event being folded, set before each contribute() call.
+  timeMs = 0;
+  watermarkMs: number | null = null;
+  late1s = false;
+  late1m = false;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly partition: number,
+  ) {}
+
+  readonly emit = (metric: string, value: number, dims?: Dims): void => {
+    const definition = metricNamed(metric);
+    if (!definition || definition.kind !== 'sum' || definition.projection !== this.projection.name) {
+      throw new Error(`projection ${this.projection.name} emitted ${metric}, which is not one of its base metrics`);
+    }
+    const dimKey = dims ? JSON.stringify(dims) : '{}';
+    for (const grain of definition.grains) {
+      const bucketMs = bucketStart(this.timeMs, grain);
+      // 1s buckets keep totals only; hours and days take lateness from their minutes, as their roll-ups do.
+      const late = grain === '1s' ? this.late1s : this.late1m;
+      this.addFact(grain, bucketMs, metric, grain === '1s' ? '{}' : dimKey, value, late);
+      if (grain === '1s' || grain === '1m') {
+        this.touch(grain, metric, bucketMs);
+        if (late) this.addCorrection(grain, bucketMs, metric, value);
+      }
+    }
+  };
+
+  private addFact(grain: Grain, bucketMs: number, metric: string, dimKey: string, value: number, late: boolean): void {
+    const key = `${grain}|${bucketMs}|${metric}|${dimKey}`;
+    let row = this.facts.get(key);
+    if (!row) {
+      row = { grain, bucketMs, metric, dimKey, value: 0, events: 0, lateEvents: 0, lateValue: 0 };
+      this.facts.set(key, row);
+    }
+    row.value += value;
+    row.events += 1;
+    if (late) {
+      row.lateEvents += 1;
+      row.lateValue += value;
+    }
+  }
+
+  private addCorrection(grain: '1s' | '1m', bucketMs: number, metric: string, value: number): void {
+    const watermarkMs = Math.floor((this.watermarkMs as number) / 1000) * 1000;
+    const key = `${grain}|${bucketMs}|${metric}|${watermarkMs}`;
+    let row = this.corrections.get(key);
+    if (!row) {
+      row = { grain, bucketMs, metric, partition: this.partition, watermarkMs, lateEvents: 0, delta: 0 };
+      this.corrections.set(key, row);
+    }
+    row.lateEvents += 1;
+    row.delta += value;
+  }
+
+  private touch(grain: '1s' | '1m', metric: string, bucketMs: number): void {
+    const key = `${grain}|${metric}|${bucketMs}`;
+    if (!this.touched.has(key)) this.touched.set(key, { grain, metric, bucketMs });
+  }
+
+  readonly extras = {
+    stockMovement: (m: StockMovement) => {
+      const key = `${m.sku}|${m.warehouse}|${m.atMs}`;
+      const row = this.movements.get(key);
+      if (row) row.delta += m.delta;
+      else this.movements.set(key, { ...m });
+    },
+    stockLevel: (l: StockLevel) => {
+      const key = `${l.sku}|${l.warehouse}`;
+      const current = this.levels.get(key);
+      // The latest report by event time wins; on a tie, the later one in the stream.
+      if (!current || l.reportedAtMs >= current.reportedAtMs) this.levels.set(key, l);
+    },
+    sessionTouch: (sessionId: string, atMs: number, channel?: string, country?: string) => {
+      const row = this.sessions.get(sessionId);
+      if (!row) {
+        this.sessions.set(sessionId, { sessionId, firstMs: atMs, lastMs: atMs, channel: channel ?? null, country: country ?? null });
+        return;
+      }
+      if (atMs < row.firstMs) row.firstMs = atMs;
+      if (atMs > row.lastMs) row.lastMs = atMs;
+      row.channel ??= channel ?? null;
+      row.country ??= country ?? null;
+    },
+  };
+
+  result(): ProjectionChanges {
+    return {
+      projection: this.projection.name,
+      facts: [...this.facts.values()],
+      corrections: [...this.corrections.values()],
+      stockMovements: [...this.movements.values()],
+      stockLevels: [...this.levels.values()],
+      sessions: [...this.sessions.values()],
+      touched: [...this.touched.values()],
+    };
+  }
+}
+
+/**
+ * The fold of every projection over one batch of one partition: from events to the changes their
+ * read models need, combined in memory so the adapter writes each changed row once per batch.
+ * Deterministic: the same events in the same order give the same changes, however they were batched.
+ */
+export function projectBatch(input: BatchInput): BatchResult {
+  const accumulators = input.projections.map((p) => new Accumulator(p, input.partition));
+  let maxEventMs = input.clock.maxEventMs;
+  for (const { event, timeMs } of input.events) {
+    const watermarkMs = watermarkOf({ maxEventMs }, input.allowedLatenessMs);
+    if (input.cutoffMs === undefined || timeMs >= input.cutoffMs) {
+      const late1s = watermarkMs !== null && bucketStart(timeMs, '1s') + GRAIN_MS['1s'] <= watermarkMs;
+      const late1m = watermarkMs !== null && bucketStart(timeMs, '1m') + GRAIN_MS['1m'] <= watermarkMs;
+      for (const acc of accumulators) {
+        acc.timeMs = timeMs;
+        acc.watermarkMs = watermarkMs;
+        acc.late1s = late1s;
+        acc.late1m = late1m;
+        acc.projection.contribute(event, timeMs, acc.emit, acc.extras);
+      }
+    }
+    if (maxEventMs === null || timeMs > maxEventMs) maxEventMs = timeMs;
+  }
+  return { clock: { maxEventMs }, changes: accumulators.map((a) => a.result()) };
+}
