@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { AppModule } from './app.module.js';
 import type { ApiConfig } from './config.js';
@@ -14,7 +15,16 @@ export async function createApi(config: ApiConfig, logger: LogLevel[] | false = 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.with(config), { bodyParser: false, logger });
   const json = express.json({ limit: '1mb' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (req.path === INGEST_PATH ? next() : json(req, res, next)));
-  app.enableShutdownHooks();
-  app.enableCors();
+  app.enableCors({ exposedHeaders: ['Retry-After'] });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Pulse API')
+      .setDescription('Ingestion, read models, live push and administration of Pulse. Errors are RFC 9457 problem documents. Live updates: Socket.IO namespace /live (see docs/api.md).')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }

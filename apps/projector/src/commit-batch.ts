@@ -126,12 +126,13 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
         }
       }
       const maxEventMs = partitionEvents.reduce<number | null>((max, e) => (max === null || e.timeMs > max ? e.timeMs : max), clock.maxEventMs);
-      const lastSeq = Math.max(...messages.filter((m) => partitionOfMessage(m) === p).map((m) => m.seq));
+      const mine = fresh.filter((m) => partitionOfMessage(m) === p);
+      const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
       await client.query(
         `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
-           dead_letters = dead_letters + $7, last_error = NULL, updated_at = now()
+           dead_letters = dead_letters + $7, messages = messages + $8, stored_ms = greatest(stored_ms, $9), last_error = NULL, updated_at = now()
          WHERE pipeline = $1 AND partition = $2`,
-        [ctx.pipeline, p, lastSeq, maxEventMs, partitionEvents.length, countIn(events, p) - partitionEvents.length, deadLetters.filter((d) => d.originalSubject !== undefined && partitionOf(d.originalSubject) === p).length],
+        [ctx.pipeline, p, last.seq, maxEventMs, partitionEvents.length, countIn(events, p) - partitionEvents.length, deadLetters.filter((d) => d.originalSubject !== undefined && partitionOf(d.originalSubject) === p).length, mine.length, last.storedMs],
       );
     }
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.

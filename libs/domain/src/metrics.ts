@@ -31,7 +31,7 @@ interface MetricBase {
   description: string;
   unit: Unit;
   projection: ProjectionName;
-  /** Dimensions a query may group or filter by. 1s buckets keep totals only; dimensions start at 1m. */
+  /** Dimensions a query may group or filter by. 1s buckets keep only `currency`; the others start at 1m. */
   dimensions: readonly Dimension[];
   grains: readonly Grain[];
   /** Whether more is better, for colouring changes. */
@@ -108,6 +108,13 @@ const byName = new Map(METRICS.map((m) => [m.name, m]));
 
 export function metricNamed(name: string): MetricDefinition | undefined {
   return byName.get(name);
+}
+
+export const SECOND_DIMENSIONS: readonly Dimension[] = ['currency'];
+
+/** Dimensions usable at a grain: 1s buckets keep only the currency. */
+export function dimensionsAt(metric: MetricDefinition, grain: Grain): readonly Dimension[] {
+  return grain === '1s' ? metric.dimensions.filter((d) => SECOND_DIMENSIONS.includes(d)) : metric.dimensions;
 }
 
 /** The base metrics a query needs to answer `metric` (itself, or the two sides of a ratio). */

@@ -1,4 +1,4 @@
-import { at, cartItemAdded, checkoutFailed, checkoutStarted, orderPaid, orderPaymentFailed, orderPlaced, productViewed, searchPerformed, sessionStarted, stockLevelReported, stockReceived, stockReserved } from '@pulse/contracts/testing';
+import { at, cartItemAdded, checkoutFailed, checkoutStarted, orderPaid, orderPaymentFailed, orderPlaced, pageViewed, productViewed, searchPerformed, sessionStarted, stockLevelReported, stockReceived, stockReserved } from '@pulse/contracts/testing';
 import { projectBatch } from './project-batch.js';
 import { projections } from './projections/index.js';
 import { given } from './testing/specification.js';
@@ -22,9 +22,10 @@ describe('sales', () => {
     expect(model.bucket('revenue', '1s', at(1)).value).toBe(2500);
   });
 
-  it('keeps 1s buckets as totals and dimensions from 1m up', () => {
-    const model = given(orderPlaced({ data: { channel: 'web' } }), orderPlaced({ data: { channel: 'app' } })).whenProjected();
-    expect(model.facts.filter((f) => f.grain === '1s' && f.metric === 'orders').map((f) => f.dimKey)).toEqual(['{}']);
+  it('keeps only the currency at 1s and every dimension from 1m up', () => {
+    const model = given(orderPlaced({ data: { channel: 'web' } }), orderPlaced({ data: { channel: 'app' } }), pageViewed()).whenProjected();
+    expect(model.facts.filter((f) => f.grain === '1s' && f.metric === 'orders').map((f) => f.dimKey)).toEqual(['{"currency":"EUR"}']);
+    expect(model.facts.filter((f) => f.grain === '1s' && f.metric === 'page_views').map((f) => f.dimKey)).toEqual(['{}']);
     expect(model.facts.filter((f) => f.grain === '1m' && f.metric === 'orders')).toHaveLength(2);
   });
 });

@@ -71,6 +71,14 @@ export interface BatchResult {
 }
 
 
+/**
+ * 1s buckets keep one dimension only, the currency, so money never mixes currencies; every other
+ * dimension starts at 1m. Keeping all of them per second would multiply rows for little use.
+ */
+function secondKey(dims: Dims | undefined): string {
+  return dims?.currency ? `{"currency":${JSON.stringify(dims.currency)}}` : '{}';
+}
+
 /** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
 class Accumulator {
   readonly facts = new Map<string, FactDelta>();
@@ -99,9 +107,9 @@ class Accumulator {
     const dimKey = dims ? JSON.stringify(dims) : '{}';
     for (const grain of definition.grains) {
       const bucketMs = bucketStart(this.timeMs, grain);
-      // 1s buckets keep totals only; hours and days take lateness from their minutes, as their roll-ups do.
+      // Hours and days take lateness from their minutes, as their roll-ups do.
       const late = grain === '1s' ? this.late1s : this.late1m;
-      this.addFact(grain, bucketMs, metric, grain === '1s' ? '{}' : dimKey, value, late);
+      this.addFact(grain, bucketMs, metric, grain === '1s' ? secondKey(dims) : dimKey, value, late);
       if (grain === '1s' || grain === '1m') {
         this.touch(grain, metric, bucketMs);
         if (late) this.addCorrection(grain, bucketMs, metric, value);

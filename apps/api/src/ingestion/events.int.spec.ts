@@ -4,7 +4,7 @@ import type { PulseNames } from '@pulse/contracts';
 import { orderPlaced, pageViewed, stockReceived } from '@pulse/contracts/testing';
 import { isolatedNats } from '../../../../test/support/services.js';
 import { readStream, storedEvents } from '../../../../test/support/streams.js';
-import { startApi } from '../testing/api.js';
+import { auth, startApi, TOKENS } from '../testing/api.js';
 import type { IngestResult } from './ingest.js';
 
 interface ProblemBody {
@@ -30,7 +30,7 @@ describe('POST /api/v1/events against a real nats-server', () => {
   });
 
   const post = (body: unknown, contentType = 'application/cloudevents-batch+json') =>
-    fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...auth(TOKENS.producer) }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   const deadLetters = () => readStream(nc, names.deadLetterStream);
 

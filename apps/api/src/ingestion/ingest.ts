@@ -68,7 +68,7 @@ export interface IngestResult {
  * the event store and every rejected one in the dead-letter stream, and only then answer. Whatever the
  * answer, nothing the producer sent is dropped without a trace.
  */
-export async function ingest(nats: Nats, config: ApiConfig, body: RawBody, contentType: string | undefined, producer: string, now: Date): Promise<IngestResult> {
+export async function ingest(nats: Nats, config: ApiConfig, body: RawBody, contentType: string | undefined, producer: string, now: Date, admit: (events: number) => void = () => undefined): Promise<IngestResult> {
   const receivedAt = now.toISOString();
   const keepWhole = async (code: string, reason: string) => {
     await publishDeadLetters(nats.js, config.names, [{ stage: 'ingest', code, reason, body: body.bytes, producer, receivedAt }]).catch(unavailable);
@@ -110,6 +110,8 @@ export async function ingest(nats: Nats, config: ApiConfig, body: RawBody, conte
     throw new Problem(413, 'batch_too_large', reason, { limitEvents: config.maxBatchEvents });
   }
 
+  // Over its rate the producer gets a 429 and keeps its events: nothing was rejected, so nothing is dead-lettered.
+  admit(Array.isArray(parsed) ? parsed.length : 1);
   const { accepted, rejected } = checkEvents(parsed);
   const letters: DeadLetter[] = rejected.map((r) => ({
     stage: 'ingest',
