@@ -69,6 +69,19 @@ export function readModel(databaseUrl: string) {
       out.push(...stock.rows.map((r) => `stock ${JSON.stringify(r)}`));
       return out;
     },
+    /** Every fact and correction row of one version of one projection. */
+    async dumpVersion(projection: string, version: number, columns = 'value, events, late_events, late_value'): Promise<string[]> {
+      const out: string[] = [];
+      for (const table of ['facts_1s', 'facts_1m', 'facts_1h', 'facts_1d']) {
+        const { rows } = await pool.query(`SELECT '${table}' AS t, bucket, metric, dim_key, ${columns} FROM rm_${projection}_v${version}.${table} ORDER BY metric, bucket, dim_key`);
+        out.push(...rows.map((r) => JSON.stringify(r)));
+      }
+      if (columns.includes('late')) {
+        const { rows } = await pool.query(`SELECT metric, grain, bucket, partition, watermark, late_events, delta FROM rm_${projection}_v${version}.corrections ORDER BY 1, 2, 3, 4, 5`);
+        out.push(...rows.map((r) => `corrections ${JSON.stringify(r)}`));
+      }
+      return out;
+    },
     close: () => pool.end(),
   };
 }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AdminController } from './admin/admin.controller.js';
 import { AccessGuard } from './auth/access.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { ProblemFilter } from './http/problem.js';
@@ -19,7 +20,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [NatsModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [EventsController, ReadsController, OperationsController],
+      controllers: [EventsController, ReadsController, AdminController, OperationsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -26,6 +26,8 @@ export interface ProjectorConfig {
   /** Database connections: one per owned partition plus a few for notifications and housekeeping. */
   poolSize: number;
   timescale: 'auto' | 'off';
+  /** A version replaced by a rebuild stays (and is kept up to date) this long, for rollback. */
+  retiredKeepSeconds: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     notifyIntervalMs: read(() => int(env, 'PULSE_NOTIFY_INTERVAL_MS', 100, 10)),
     poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 12, 2)),
     timescale: timescale as 'auto' | 'off',
+    retiredKeepSeconds: read(() => int(env, 'PULSE_RETIRED_KEEP_SECONDS', 3600, 0)),
   };
   if (problems.length) throw new Error(`invalid projector configuration:\n  ${problems.join('\n  ')}`);
   return config;

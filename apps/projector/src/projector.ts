@@ -7,6 +7,8 @@ import pg from 'pg';
 import { ChangeNotifier } from './change-notifier.js';
 import type { ProjectorConfig } from './config.js';
 import { PartitionWorker } from './partition-worker.js';
+import { Housekeeping } from './operations/housekeeping.js';
+import { Operations } from './operations/operations.js';
 import { ensureLiveVersions, LIVE } from './read-models.js';
 
 export const PROJECTOR_CONFIG = Symbol('ProjectorConfig');
@@ -27,6 +29,8 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
   notifier!: ChangeNotifier;
   timescale = false;
   workers: PartitionWorker[] = [];
+  operations?: Operations;
+  housekeeping?: Housekeeping;
 
   constructor(@Inject(PROJECTOR_CONFIG) readonly config: ProjectorConfig) {}
 
@@ -45,10 +49,26 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
     const deps = { pool: this.pool, js: this.js, jsm: this.jsm, config, notifier: this.notifier, log: this.log, timescale: this.timescale, instance: this.instance };
     this.workers = Array.from({ length: config.names.partitions }, (_, p) => new PartitionWorker(deps, LIVE, p));
     for (const w of this.workers) w.start();
+    this.operations = new Operations({ ...deps, nc: this.nc, livePending: () => this.livePending() });
+    this.operations.start();
+    this.housekeeping = new Housekeeping(this.pool, config, this.timescale, this.log);
+    this.housekeeping.start();
     this.log.log(`started ${this.workers.length} partition workers (${this.timescale ? 'TimescaleDB' : 'PostgreSQL'}) as ${this.instance}`);
   }
 
+  /** Messages the live pipeline has not committed yet: rebuilds give way while it is behind. */
+  async livePending(): Promise<number> {
+    let pending = 0;
+    for (const w of this.workers) {
+      const info = await this.jsm.consumers.info(this.config.names.eventsStream, w.durable).catch(() => undefined);
+      if (info) pending += info.num_pending + info.num_ack_pending;
+    }
+    return pending;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.housekeeping?.stop();
+    await this.operations?.stop();
     await Promise.all(this.workers.map((w) => w.stop()));
     this.notifier?.stop();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();

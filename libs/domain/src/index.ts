@@ -6,3 +6,5 @@ export * from './projection.js';
 export { normaliseQuery, projections } from './projections/index.js';
 export * from './time.js';
 export * from './watermark.js';
+export * from './rebuild-plan.js';
+export * from './operation-record.js';

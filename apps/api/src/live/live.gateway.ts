@@ -55,6 +55,8 @@ interface Watched {
 }
 
 const NOW_PROJECTIONS = new Set(['sales', 'checkout', 'funnel', 'traffic']);
+const OPERATIONS_ROOM = 'operations';
+const HEARTBEAT_MS = 5000;
 
 /**
  * The live channel. Every API instance subscribes to the projector's change notifications on NATS, so
@@ -69,7 +71,9 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   private readonly registry: TokenRegistry;
   private readonly watched = new Map<string, Watched>();
   private subscription?: Subscription;
+  private operationsSubscription?: Subscription;
   private timer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
   private flushing = false;
 
   constructor(
@@ -108,12 +112,47 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         }
       },
     });
+    // Rebuild and replay progress, forwarded as it comes (about once a second per operation) to admins.
+    this.operationsSubscription = this.nats.connection.subscribe(`${this.config.names.root}.operations.>`, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.server.to(OPERATIONS_ROOM).emit('operation', msg.json<Record<string, unknown>>());
+        } catch (e) {
+          this.log.warn(`bad operation event: ${(e as Error).message}`);
+        }
+      },
+    });
     this.timer = setInterval(() => void this.flush(), this.config.pushIntervalMs);
+    // A heartbeat lets a console tell a quiet shop from a dead connection.
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const sales = await this.models.servedVersion('sales');
+      const watermark = await this.models.watermarkMs(sales);
+      this.server.emit('heartbeat', { at: new Date().toISOString(), revision: await this.models.currentRevision(), watermark: watermark === null ? null : new Date(watermark).toISOString() });
+    } catch {
+      this.server.emit('heartbeat', { at: new Date().toISOString(), revision: null, watermark: null });
+    }
   }
 
   onApplicationShutdown(): void {
     this.subscription?.unsubscribe();
+    this.operationsSubscription?.unsubscribe();
     if (this.timer) clearInterval(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  @SubscribeMessage('subscribe-operations')
+  subscribeOperations(@ConnectedSocket() socket: Socket) {
+    return this.answer(async () => {
+      const principal = socket.data.principal as { role: string; name: string };
+      if (principal.role !== 'admin') throw new Problem(403, 'forbidden', `the ${principal.role} token "${principal.name}" may not watch admin operations`);
+      await socket.join(OPERATIONS_ROOM);
+      return { ok: true };
+    });
   }
 
   handleConnection(): void {

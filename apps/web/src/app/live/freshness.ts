@@ -1,0 +1,62 @@
+import { computed, inject, Injectable, signal } from '@angular/core';
+import { LiveSocket } from './live-socket';
+
+export type Liveness = 'live' | 'stale' | 'offline';
+
+/**
+ * The server pushes at most every 250 ms and, while the shop has traffic, the newest bucket changes on
+ * nearly every push. Ten seconds without a single message from any live stream means the pipeline or
+ * the connection stalled, even if the socket still claims to be connected.
+ */
+export const STALE_AFTER_MS = 10_000;
+const TICK_MS = 250;
+
+/**
+ * Whether the numbers on screen are live. Live streams report each message here; the header and the
+ * screens read one verdict, so no screen can show a frozen number as if it were current.
+ */
+@Injectable({ providedIn: 'root' })
+export class Freshness {
+  private readonly socket = inject(LiveSocket);
+  /** A clock for "updated N ms ago"; ticking only matters to the texts that read it. */
+  readonly now = signal(Date.now());
+  readonly lastDataAt = signal<number | null>(null);
+  private readonly streams = signal(0);
+  /** A stream that just started gets the same grace as one that just delivered. */
+  private readonly expectingSince = signal(0);
+
+  readonly state = computed<Liveness>(() => {
+    if (this.socket.status() !== 'connected') return 'offline';
+    if (this.streams() === 0) return 'live';
+    const last = Math.max(this.lastDataAt() ?? 0, this.expectingSince());
+    return this.now() - last <= STALE_AFTER_MS ? 'live' : 'stale';
+  });
+
+  /** Since when the numbers stopped being live: the last message, or the moment the connection dropped. */
+  readonly staleSince = computed<number | null>(() => {
+    if (this.state() === 'live') return null;
+    return this.lastDataAt() ?? this.socket.downSince() ?? this.expectingSince();
+  });
+
+  readonly age = computed(() => {
+    const last = this.lastDataAt();
+    return last === null ? null : this.now() - last;
+  });
+
+  constructor() {
+    setInterval(() => this.now.set(Date.now()), TICK_MS);
+  }
+
+  received(): void {
+    const now = Date.now();
+    this.lastDataAt.set(now);
+    this.now.set(now);
+  }
+
+  /** A screen that expects a steady stream says so while it is shown. */
+  expectStream(): () => void {
+    this.streams.update((n) => n + 1);
+    this.expectingSince.set(Date.now());
+    return () => this.streams.update((n) => n - 1);
+  }
+}

@@ -1,0 +1,114 @@
+// `npm start`: the whole of Pulse with demo traffic, on one machine.
+// Uses NATS_URL / DATABASE_URL when set; otherwise starts its own nats-server and PostgreSQL (data in
+// .pulse/, ports 14222 and 15432). Builds what is stale, migrates, starts projector, API, console and
+// the traffic simulator, and prints the console URL and sign-in tokens. Ctrl-C stops all of it.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureServices, log, reachable, stateDir, stopOwnServices } from './services.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const apiPort = Number(process.env.PULSE_API_PORT ?? 3000);
+const webPort = Number(process.env.PULSE_WEB_PORT ?? 4200);
+const demoRate = process.env.PULSE_DEMO_RATE ?? '300';
+
+function run(title, cmd, args) {
+  log(title);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    log(`failed: ${title}`);
+    stopOwnServices();
+    process.exit(r.status ?? 1);
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+if (!existsSync(join(root, 'node_modules/.package-lock.json'))) run('installing dependencies (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']);
+for (const port of [apiPort, webPort]) {
+  if (await reachable('127.0.0.1', port)) {
+    log(`port ${port} is taken; set PULSE_API_PORT / PULSE_WEB_PORT to free ones`);
+    process.exit(1);
+  }
+}
+
+run('building the services (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
+const webIndex = join(root, 'apps/web/dist/browser/index.html');
+if (!existsSync(webIndex) || newestMtime(join(root, 'apps/web/src')) > statSync(webIndex).mtimeMs) run('building the console (ng build)', 'npm', ['run', 'build', '-w', '@pulse/web']);
+
+const services = await ensureServices('start');
+const databaseUrl = process.env.DATABASE_URL ?? services.databaseUrl.replace(/\/postgres$/, '/pulse');
+
+// Sign-in tokens for the demo, kept across restarts so a signed-in browser stays signed in.
+let tokens = process.env.PULSE_TOKENS;
+if (!tokens) {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, 'tokens.json');
+  if (!existsSync(file)) {
+    const make = () => randomBytes(18).toString('base64url');
+    writeFileSync(file, JSON.stringify([{ name: 'admin', role: 'admin', token: make() }, { name: 'operator', role: 'operator', token: make() }, { name: 'demo-shop', role: 'producer', token: make() }], null, 2), { mode: 0o600 });
+  }
+  tokens = JSON.parse(readFileSync(file, 'utf8')).map((t) => `${t.name}:${t.role}:${t.token}`).join(',');
+}
+const tokenOf = (role) => tokens.split(',').map((t) => t.split(':')).find(([, r]) => r === role)?.[2];
+
+const env = { ...process.env, NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_TOKENS: tokens };
+run('migrating the database', 'node', ['apps/projector/dist/migrate-cli.js']);
+
+const children = [];
+function start(name, args, extraEnv = {}) {
+  const child = spawn('node', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream, out) => {
+    let rest = '';
+    stream.on('data', (chunk) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop();
+      for (const line of lines) out.write(`[${name}] ${line}\n`);
+    });
+  };
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (${signal ?? code}); stopping everything`);
+      shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping');
+  for (const c of children.reverse()) if (c.exitCode === null) c.kill('SIGTERM');
+  setTimeout(() => {
+    stopOwnServices();
+    process.exit(code);
+  }, 1500);
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+start('projector', ['apps/projector/dist/main.js']);
+start('api', ['apps/api/dist/main.js'], { PORT: String(apiPort) });
+start('web', ['apps/web/serve.mjs'], { PORT: String(webPort), PULSE_API_URL: `http://127.0.0.1:${apiPort}` });
+
+// Traffic through the real ingestion path once the API answers.
+for (let i = 0; i < 100 && !(await reachable('127.0.0.1', apiPort)); i++) await new Promise((r) => setTimeout(r, 200));
+start('simulator', ['apps/simulator/dist/cli.js', '--via', 'http', '--api', `http://127.0.0.1:${apiPort}`, '--token', tokenOf('producer'), '--rate', demoRate, '--incidents', 'demo', '--late', '0.02', '--duplicate', '0.01', '--malformed', '0.002', '--out-of-order', '0.05', '--late-max', '900']);
+
+log('');
+log(`Pulse is running. Console: http://127.0.0.1:${webPort}   API: http://127.0.0.1:${apiPort}/api/docs`);
+log(`Sign in with  admin: ${tokenOf('admin')}   operator: ${tokenOf('operator')}   (producer: ${tokenOf('producer')})`);
+log('Ctrl-C stops everything.');
