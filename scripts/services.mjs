@@ -1,7 +1,7 @@
 // Finds or starts the two services Pulse needs: nats-server with JetStream, and PostgreSQL.
 // Only Node built-ins here: this runs before `npm ci` may have finished.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -93,9 +93,30 @@ function own(child, name) {
 }
 
 let stopping = false;
+const ownServices = { nats: false, postgres: false };
+
+/**
+ * Stops what ensureServices started (or found left over from an earlier run in .pulse/): PostgreSQL
+ * through pg_ctl (runuser does not pass signals on), nats-server through its pid file.
+ */
 export function stopOwnServices() {
   stopping = true;
   for (const { child } of children.reverse()) if (child.exitCode === null) child.kill('SIGINT');
+  if (ownServices.postgres) {
+    try {
+      const [cmd, args] = asPostgres(join(postgresBin(), 'pg_ctl'), ['stop', '-D', join(stateDir, 'pg'), '-m', 'fast', '-w']);
+      execFileSync(cmd, args, { stdio: 'ignore' });
+    } catch {
+      // already stopped
+    }
+  }
+  if (ownServices.nats && existsSync(join(stateDir, 'nats.pid'))) {
+    try {
+      process.kill(Number(readFileSync(join(stateDir, 'nats.pid'), 'utf8')), 'SIGTERM');
+    } catch {
+      // already stopped
+    }
+  }
 }
 
 async function startOwnNats(port) {
@@ -103,7 +124,7 @@ async function startOwnNats(port) {
   mkdirSync(dir, { recursive: true });
   const bin = natsBinary();
   log(`starting own nats-server on 127.0.0.1:${port} (data in .pulse/nats)`);
-  own(spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-l', join(stateDir, 'nats.log')], { stdio: 'ignore' }), 'nats-server');
+  own(spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-l', join(stateDir, 'nats.log'), '-P', join(stateDir, 'nats.pid')], { stdio: 'ignore' }), 'nats-server');
   await waitFor('127.0.0.1', port, 'nats-server');
 }
 
@@ -117,8 +138,7 @@ async function startOwnPostgres(port) {
     mkdirSync(dir, { recursive: true });
     if (isRoot) execFileSync('chown', ['postgres:postgres', dir]);
     const [cmd, args] = asPostgres(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    execFileSync(cmd, args, { stdio: 'inherit' });
-    writeFileSync(join(stateDir, 'pg.port'), String(port));
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   log(`starting own PostgreSQL on 127.0.0.1:${port}`);
   const [cmd, args] = asPostgres(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=200']);
@@ -155,6 +175,7 @@ export async function ensureServices(mode) {
   } else {
     const port = Number(process.env.PULSE_NATS_PORT ?? 14222);
     if (!(await reachable('127.0.0.1', port))) await startOwnNats(port);
+    ownServices.nats = true;
     natsUrl = `nats://127.0.0.1:${port}`;
   }
 
@@ -173,6 +194,7 @@ export async function ensureServices(mode) {
   } else {
     const port = Number(process.env.PULSE_PG_PORT ?? 15432);
     if (!(await reachable('127.0.0.1', port))) await startOwnPostgres(port);
+    ownServices.postgres = true;
     databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   }
   return { natsUrl, databaseUrl };

@@ -13,9 +13,9 @@ const apiPort = Number(process.env.PULSE_API_PORT ?? 3000);
 const webPort = Number(process.env.PULSE_WEB_PORT ?? 4200);
 const demoRate = process.env.PULSE_DEMO_RATE ?? '300';
 
-function run(title, cmd, args) {
+function run(title, cmd, args, env = process.env) {
   log(title);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0) {
     log(`failed: ${title}`);
     stopOwnServices();
@@ -61,7 +61,7 @@ if (!tokens) {
 const tokenOf = (role) => tokens.split(',').map((t) => t.split(':')).find(([, r]) => r === role)?.[2];
 
 const env = { ...process.env, NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_TOKENS: tokens };
-run('migrating the database', 'node', ['apps/projector/dist/migrate-cli.js']);
+run('migrating the database', 'node', ['apps/projector/dist/migrate-cli.js'], env);
 
 const children = [];
 function start(name, args, extraEnv = {}) {

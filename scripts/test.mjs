@@ -28,7 +28,9 @@ if (!only.length) {
   run('build (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
   run('type-check tests', 'npx', ['tsc', '-p', 'tsconfig.json']);
   run('lint and dependency rules (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']);
+  // The console's end-to-end tests drive the built console in Chromium.
+  run('build the console (ng build)', 'npm', ['run', 'build', '--silent', '-w', '@pulse/web']);
 }
-run('unit and integration tests (jest)', 'npx', ['jest', '--ci', ...only], { ...env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' });
+run('unit, integration and end-to-end tests (jest)', 'npx', ['jest', '--ci', ...only], { ...env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings', CHROME_BIN: process.env.CHROME_BIN ?? '/usr/bin/chromium' });
 stopOwnServices();
 log('all tests passed');

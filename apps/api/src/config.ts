@@ -21,7 +21,7 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** Events per request; larger batches get a 413 telling the producer to split. */
   maxBatchEvents: number;
-  streams: { maxAgeSeconds: number; duplicateWindowSeconds: number };
+  streams: { maxAgeSeconds: number; duplicateWindowSeconds: number; replicas: number };
   tokens: ApiToken[];
   /** Sustained events per second per producer token, and the burst above it. */
   ingestRate: { perSecond: number; burst: number };
@@ -87,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     streams: {
       maxAgeSeconds: attempt(() => int(env, 'PULSE_EVENTS_MAX_AGE_SECONDS', 30 * 24 * 3600, 60)),
       duplicateWindowSeconds: attempt(() => int(env, 'PULSE_DUPLICATE_WINDOW_SECONDS', 600, 1)),
+      replicas: attempt(() => int(env, 'PULSE_STREAM_REPLICAS', 1, 1)),
     },
     tokens: attempt(() => parseTokens(env)),
     ingestRate: { perSecond: attempt(() => int(env, 'PULSE_INGEST_EVENTS_PER_SECOND', 200_000, 1)), burst: attempt(() => int(env, 'PULSE_INGEST_BURST', 400_000, 1)) },

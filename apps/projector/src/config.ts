@@ -26,6 +26,8 @@ export interface ProjectorConfig {
   /** Database connections: one per owned partition plus a few for notifications and housekeeping. */
   poolSize: number;
   timescale: 'auto' | 'off';
+  /** Stream settings the projector provisions with (the API provisions the same). */
+  streams: { maxAgeSeconds: number; duplicateWindowSeconds: number; replicas: number };
   /** A version replaced by a rebuild stays (and is kept up to date) this long, for rollback. */
   retiredKeepSeconds: number;
 }
@@ -67,6 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 12, 2)),
     timescale: timescale as 'auto' | 'off',
     retiredKeepSeconds: read(() => int(env, 'PULSE_RETIRED_KEEP_SECONDS', 3600, 0)),
+    streams: {
+      maxAgeSeconds: read(() => int(env, 'PULSE_EVENTS_MAX_AGE_SECONDS', 30 * 24 * 3600, 60)),
+      duplicateWindowSeconds: read(() => int(env, 'PULSE_DUPLICATE_WINDOW_SECONDS', 600, 1)),
+      replicas: read(() => int(env, 'PULSE_STREAM_REPLICAS', 1, 1)),
+    },
   };
   if (problems.length) throw new Error(`invalid projector configuration:\n  ${problems.join('\n  ')}`);
   return config;

@@ -146,8 +146,10 @@ export class PartitionWorker {
     try {
       while (!this.stopping) {
         if (!this.queue.length) {
-          await new Promise<void>((r) => (this.wake = r));
+          // Idle: wait for messages, but look up every second, to do a roll-up refresh still owed.
+          await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(1000)]);
           this.wake = undefined;
+          if (!this.queue.length && this.deps.timescale) await this.refreshRollups([]);
           continue;
         }
         await this.process(this.takeBatch());
@@ -192,7 +194,7 @@ export class PartitionWorker {
         this.stats.lastError = null;
         if (result.revision !== null) for (const a of result.applied) this.deps.notifier.committed(a.projection, a.version, result.revision, a.changes);
         this.deps.onCommitted?.(result, this.partition);
-        if (this.deps.timescale) await this.refreshRollups(result);
+        if (this.deps.timescale) await this.refreshRollups(result.applied);
         return;
       } catch (e) {
         if (e instanceof FencedOut || this.stopping) throw e;
@@ -219,8 +221,8 @@ export class PartitionWorker {
     }
   }
 
-  private async refreshRollups(result: CommitResult): Promise<void> {
-    const urgent = this.rollups.note(result.applied);
+  private async refreshRollups(applied: CommitResult['applied']): Promise<void> {
+    const urgent = this.rollups.note(applied, Date.now());
     try {
       await this.rollups.refresh(this.client!, urgent, Date.now());
     } catch (e) {

@@ -42,7 +42,7 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
     this.nc = await connect({ servers: config.natsUrl, name: 'pulse-projector', noAsyncTraces: true, maxReconnectAttempts: -1 });
     this.jsm = await jetstreamManager(this.nc);
     this.js = jetstream(this.nc);
-    await ensureStreams(this.jsm, config.names);
+    await ensureStreams(this.jsm, config.names, config.streams);
     this.timescale = (await this.pool.query<{ value: boolean }>(`SELECT value FROM pulse.settings WHERE key = 'timescale'`)).rows[0]?.value === true;
     await ensureLiveVersions(this.pool, config.names.partitions, config.allowedLatenessMs);
     this.notifier = new ChangeNotifier(this.nc, config.names, config.notifyIntervalMs);

@@ -13,21 +13,34 @@ import { schemaOf } from './read-models.js';
 export class RollupRefresher {
   private lastRun = 0;
   private dirty = new Set<string>();
+  /** An urgent refresh deferred by the one-a-second limit, done at the next chance. */
+  private owed = false;
 
   constructor(private readonly intervalMs: number) {}
 
-  /** Notes the versions a commit changed; late minutes make the refresh urgent. */
-  note(applied: readonly VersionChanges[]): boolean {
-    let late = false;
+  /**
+   * Notes the versions a commit changed. A change to a minute of an hour that has ended makes the
+   * refresh urgent: that hour may be materialised already (late events, or a projector catching up).
+   */
+  note(applied: readonly VersionChanges[], nowMs: number): boolean {
+    const currentHour = Math.floor(nowMs / 3_600_000) * 3_600_000;
+    let urgent = false;
     for (const a of applied) {
       this.dirty.add(schemaOf(a.projection, a.version));
-      if (!late && a.changes.facts.some((f) => f.grain === '1m' && f.lateEvents > 0)) late = true;
+      if (!urgent && a.changes.facts.some((f) => f.grain === '1m' && f.bucketMs < currentHour)) urgent = true;
     }
-    return late;
+    return urgent;
   }
 
   async refresh(client: pg.ClientBase, urgent: boolean, nowMs: number): Promise<void> {
-    if (!this.dirty.size || (!urgent && nowMs - this.lastRun < this.intervalMs)) return;
+    // Urgent refreshes are still coalesced to one a second: catching up must not refresh per batch.
+    urgent ||= this.owed;
+    if (!this.dirty.size) return;
+    if (nowMs - this.lastRun < (urgent ? 1000 : this.intervalMs)) {
+      this.owed = urgent;
+      return;
+    }
+    this.owed = false;
     const schemas = [...this.dirty];
     this.dirty = new Set();
     this.lastRun = nowMs;

@@ -13,6 +13,8 @@ export interface StreamOptions {
   deadLetterMaxAgeSeconds?: number;
   /** Largest message the producer sends; also the stream's per-message cap. Default 1 MiB (nats-server's default max_payload). */
   maxMessageBytes?: number;
+  /** Copies of each stream across a NATS cluster (1 on a single server, 3 in the production layout). */
+  replicas?: number;
 }
 
 async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
@@ -37,9 +39,11 @@ export async function ensureStreams(jsm: JetStreamManager, names: PulseNames, op
     max_bytes: options.maxBytes ?? -1,
     max_msg_size: options.maxMessageBytes ?? 1024 * 1024,
     duplicate_window: seconds(options.duplicateWindowSeconds ?? 600),
+    num_replicas: options.replicas ?? 1,
   });
   await upsertStream(jsm, {
     name: names.deadLetterStream,
+    num_replicas: options.replicas ?? 1,
     subjects: [names.deadLetters()],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
