@@ -59,13 +59,13 @@ export function readModel(databaseUrl: string) {
       const versions = (await pool.query<{ projection: string; version: number }>(`SELECT projection, version FROM pulse.projection_versions WHERE status = 'live' ORDER BY projection`)).rows;
       for (const { projection, version } of versions) {
         for (const table of ['facts_1s', 'facts_1m', 'facts_1h', 'facts_1d']) {
-          const { rows } = await pool.query(`SELECT '${projection}.${table}' AS t, bucket, metric, dim_key, value, events, late_events, late_value FROM rm_${projection}_v${version}.${table} ORDER BY metric, bucket, dim_key`);
+          const { rows } = await pool.query(`SELECT '${projection}.${table}' AS t, bucket, metric, dim_key, partition, value, events, late_events, late_value FROM rm_${projection}_v${version}.${table} ORDER BY metric, bucket, dim_key, partition`);
           out.push(...rows.map((r) => JSON.stringify(r)));
         }
         const { rows } = await pool.query(`SELECT metric, grain, bucket, partition, watermark, late_events, delta FROM rm_${projection}_v${version}.corrections ORDER BY 1, 2, 3, 4, 5`);
         out.push(...rows.map((r) => `${projection}.corrections ${JSON.stringify(r)}`));
       }
-      const stock = await pool.query(`SELECT * FROM rm_inventory_v1.stock_levels ORDER BY sku, warehouse`).catch(() => ({ rows: [] }));
+      const stock = await pool.query(`SELECT * FROM rm_inventory_v1.stock_levels ORDER BY sku, warehouse, partition`).catch(() => ({ rows: [] }));
       out.push(...stock.rows.map((r) => `stock ${JSON.stringify(r)}`));
       return out;
     },
@@ -73,7 +73,7 @@ export function readModel(databaseUrl: string) {
     async dumpVersion(projection: string, version: number, columns = 'value, events, late_events, late_value'): Promise<string[]> {
       const out: string[] = [];
       for (const table of ['facts_1s', 'facts_1m', 'facts_1h', 'facts_1d']) {
-        const { rows } = await pool.query(`SELECT '${table}' AS t, bucket, metric, dim_key, ${columns} FROM rm_${projection}_v${version}.${table} ORDER BY metric, bucket, dim_key`);
+        const { rows } = await pool.query(`SELECT '${table}' AS t, bucket, metric, dim_key, partition, ${columns} FROM rm_${projection}_v${version}.${table} ORDER BY metric, bucket, dim_key, partition`);
         out.push(...rows.map((r) => JSON.stringify(r)));
       }
       if (columns.includes('late')) {

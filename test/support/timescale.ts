@@ -47,15 +47,28 @@ export async function startTimescale(): Promise<TimescaleServer> {
  * never leak into the next.
  */
 function freshSessionPerConnection(db: PGlite): SocketDb {
+  const messages = new WholeMessages();
   const session = {
     get waitReady() {
       return db.waitReady;
     },
-    execProtocolRaw: (message: Uint8Array, options?: { syncToFs?: boolean }) => db.execProtocolRaw(message, options),
+    execProtocolRaw: (chunk: Uint8Array, options?: { syncToFs?: boolean }) => {
+      const whole = messages.take(chunk);
+      const trace = ((globalThis as Record<string, unknown>).__trace ??= []) as string[];
+      const types: string[] = [];
+      for (let i = 0; i < whole.length; ) { const t = whole[i]; if (t === 0) { types.push('startup'); i += Buffer.from(whole).readInt32BE(i); } else { types.push(String.fromCharCode(t)); i += 1 + Buffer.from(whole).readInt32BE(i + 1); } }
+      const entry = `${new Date().toISOString()} in=${chunk.length} whole=${whole.length} [${types.join('')}] q=${Buffer.from(whole).toString('latin1').replace(/[^ -~]/g, '.').slice(0, 80)}`;
+      trace.push(entry);
+      if (trace.length > 40) trace.shift();
+      // Nothing complete yet: no reply, as for a Parse before its Sync (the handler sends nothing).
+      const p = whole.length ? db.execProtocolRaw(whole, options) : Promise.resolve(new Uint8Array(0));
+      return p.then((out) => { trace.push(`   -> out=${out.length} ${Buffer.from(out).toString('latin1').replace(/[^ -~]/g, '.').slice(0, 120)}`); return out; }, (e) => { trace.push(`   -> ERR ${e}`); throw e; });
+    },
     // The socket handler holds this lock for the whole life of a connection. It rejects it when the
     // socket fails and never looks at the outcome, so nothing here may reject.
     runExclusive: (connection: () => Promise<unknown>) =>
       db.runExclusive(async () => {
+        messages.reset(); // a new connection starts with its startup message
         await connection().catch(() => undefined);
         try {
           // Raw protocol messages: we hold the lock that exec() and query() would wait for.
@@ -68,6 +81,37 @@ function freshSessionPerConnection(db: PGlite): SocketDb {
   // The server is typed against @electric-sql/pglite, whose PGlite is this one's twin; it uses
   // only these three members.
   return session as unknown as SocketDb;
+}
+
+/**
+ * pglite-socket 0.0.20 hands PGlite each TCP chunk as it arrives, as if it held whole protocol
+ * messages. A message split across chunks (a large Bind, or just an unlucky read) then puts PGlite
+ * out of step with the client, which waits for its reply forever. This cuts the byte stream of one
+ * connection into whole messages and keeps the rest for the next chunk (fixed upstream, pglite#873).
+ */
+class WholeMessages {
+  private rest = Buffer.alloc(0);
+
+  reset(): void {
+    this.rest = Buffer.alloc(0);
+  }
+
+  take(chunk: Uint8Array): Uint8Array {
+    const bytes = this.rest.length ? Buffer.concat([this.rest, chunk]) : Buffer.from(chunk);
+    let end = 0;
+    for (;;) {
+      // Startup-phase messages (StartupMessage, SSLRequest, CancelRequest) have no type byte and start
+      // with their length, whose first byte is 0; every later message has a non-zero type byte.
+      const typed = bytes[end] !== 0;
+      const header = typed ? 5 : 4;
+      if (bytes.length - end < header) break;
+      const length = (typed ? 1 : 0) + bytes.readInt32BE(end + (typed ? 1 : 0));
+      if (bytes.length - end < length) break;
+      end += length;
+    }
+    this.rest = bytes.subarray(end);
+    return bytes.subarray(0, end);
+  }
 }
 
 function simpleQuery(sql: string): Uint8Array {

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { partitionOf, type PulseNames } from '@pulse/contracts';
 import { publishDeadLetters } from '@pulse/contracts/sdk';
-import { projectBatch, projections, type PartitionClock, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
+import { projectBatch, projections, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
 import { decodeMessages, type DecodedEvent, type DecodeLimits, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
@@ -73,6 +73,10 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
   const partitions = [...new Set(messages.map((m) => partitionOfMessage(m)))];
   await client.query('BEGIN');
   try {
+    // Asynchronous commit: a database crash may lose the last few hundred milliseconds of commits, but
+    // effects and checkpoint are lost together, and every worker restarts its consumer from the stored
+    // checkpoint after losing its connection, so those messages are simply projected again.
+    await client.query('SET LOCAL synchronous_commit TO off');
     const checkpoints = (
       await client.query<CheckpointRow>(
         `SELECT partition, stream_seq, max_event_ms, owner, epoch FROM pulse.checkpoints WHERE pipeline = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE`,
@@ -80,6 +84,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
       )
     ).rows;
     const byPartition = new Map(checkpoints.map((c) => [c.partition, c]));
+    const checkpointOf = (p: number) => byPartition.get(p)!;
     for (const p of partitions) {
       const c = byPartition.get(p);
       if (!c) throw new Error(`no checkpoint row for ${ctx.pipeline} partition ${p}`);
@@ -104,28 +109,20 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     const applied: VersionChanges[] = [];
     const eventsByPartition = groupBy(newEvents, (e) => e.partition);
     for (const p of partitions) {
-      const checkpoint = byPartition.get(p)!;
-      const clock: PartitionClock = { maxEventMs: checkpoint.max_event_ms === null ? null : Number(checkpoint.max_event_ms) };
       const partitionEvents = eventsByPartition.get(p) ?? [];
-      const partitionFeeds = feeds.filter((f) => f.partition === p);
-      for (const group of groupBy(partitionFeeds, (f) => `${f.after_seq}|${f.cutoff_ms}`).values()) {
+      for (const group of groupBy(feeds.filter((f) => f.partition === p), (f) => `${f.after_seq}|${f.cutoff_ms}`).values()) {
+        // A version fed from a later sequence (taken over from a rebuild) sees only what follows it.
         const afterSeq = Number(group[0].after_seq);
+        const events = partitionEvents.filter((e) => e.seq > afterSeq);
+        if (!events.length) continue;
         const cutoff = group[0].cutoff_ms === null ? undefined : Number(group[0].cutoff_ms);
-        // A version fed from a later sequence (taken over from a rebuild) sees only what follows it,
-        // from the clock the partition had there.
-        const split = partitionEvents.findIndex((e) => e.seq > afterSeq);
-        const prefix = split < 0 ? partitionEvents : partitionEvents.slice(0, split);
-        const suffix = split < 0 ? [] : partitionEvents.slice(split);
-        const clockAtSplit = prefix.length ? projectBatch({ partition: p, events: prefix, clock, allowedLatenessMs: 0, projections: [] }).clock : clock;
-        if (!suffix.length) continue;
         const versions = group.map((f) => ({ name: f.projection as ProjectionName, version: f.version }));
-        const lateness = await latenessOf(client, versions);
-        for (const [allowedLatenessMs, members] of lateness) {
-          const result = projectBatch({ partition: p, events: suffix, clock: clockAtSplit, allowedLatenessMs, projections: members.map((v) => projections[v.name]), cutoffMs: cutoff });
+        for (const [allowedLatenessMs, members] of await latenessOf(client, versions)) {
+          const result = projectBatch({ partition: p, events, allowedLatenessMs, projections: members.map((v) => projections[v.name]), cutoffMs: cutoff });
           result.changes.forEach((changes, i) => applied.push({ projection: members[i].name, version: members[i].version, changes }));
         }
       }
-      const maxEventMs = partitionEvents.reduce<number | null>((max, e) => (max === null || e.timeMs > max ? e.timeMs : max), clock.maxEventMs);
+      const maxEventMs = partitionEvents.reduce<number | null>((max, e) => (max === null || e.timeMs > max ? e.timeMs : max), checkpointOf(p).max_event_ms === null ? null : Number(checkpointOf(p).max_event_ms));
       const mine = fresh.filter((m) => partitionOfMessage(m) === p);
       const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
       await client.query(

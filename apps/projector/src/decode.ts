@@ -62,7 +62,7 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
       } else if (timeMs < m.storedMs - limits.horizonMs) {
         letter('beyond_dedup_horizon', `event time ${event.time} is older than the de-duplication horizon (${Math.round(limits.horizonMs / 86_400_000)} days) when it was stored, so it cannot be counted exactly once`, JSON.stringify(event), ids);
       } else {
-        events.push({ event, timeMs, seq: m.seq, partition });
+        events.push({ event, timeMs, arrivedMs: m.storedMs, seq: m.seq, partition });
       }
     });
   }

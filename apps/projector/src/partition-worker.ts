@@ -23,6 +23,12 @@ export interface WorkerDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+class ConnectionLost extends Error {
+  constructor(durable: string, cause: Error) {
+    super(`${durable}: database connection lost (${cause.message}); resuming from the stored checkpoint`, { cause });
+  }
+}
+
 /**
  * Owns one partition of the live pipeline: holds its advisory lock (one owner across all projector
  * processes), reads its durable consumer, and turns each batch of messages into one transaction, acking
@@ -71,7 +77,7 @@ export class PartitionWorker {
       try {
         await this.consume();
       } catch (e) {
-        if (e instanceof FencedOut) this.deps.log.warn(e.message);
+        if (e instanceof FencedOut || e instanceof ConnectionLost) this.deps.log.warn(e.message);
         else this.deps.log.error(`${this.durable}: ${(e as Error).message}`);
         await this.messages?.close().catch(() => undefined);
         this.queue.length = 0;
@@ -205,17 +211,11 @@ export class PartitionWorker {
         // Keep JetStream from redelivering what this worker still holds and will retry.
         for (const m of batch) m.working();
         if (!(await this.healthy())) {
-          // The connection (and the advisory lock with it) is gone: take the partition again, unless
-          // another projector has meanwhile; then this batch is that one's to redeliver and commit.
+          // The connection, and the advisory lock with it, is gone. Start over from the checkpoint the
+          // database has: commits are asynchronous (see commit-batch.ts), so the last ones may be lost
+          // with the connection, and the consumer must then deliver their messages again.
           this.releaseClient(true);
-          for (;;) {
-            if (this.stopping) throw e;
-            const state = await this.acquire();
-            if (state === 'owned') break;
-            if (state === 'taken') throw new FencedOut(this.pipeline, this.partition);
-            await sleep(Math.min(500 * (attempt + 1), 5000));
-          }
-          ctx.fences = new Map([[this.partition, this.fence!]]);
+          throw new ConnectionLost(this.durable, e as Error);
         }
       }
     }

@@ -51,7 +51,7 @@ async function upsert(db: pg.ClientBase, table: string, facts: Fact[]): Promise<
   await db.query(
     `INSERT INTO ${table} AS facts (bucket, metric, dim_key, value, events, late_events, late_value)
      SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-     ON CONFLICT (metric, bucket, dim_key) DO UPDATE SET
+     ON CONFLICT (metric, bucket, dim_key, partition) DO UPDATE SET
        value = facts.value + excluded.value, events = facts.events + excluded.events,
        late_events = facts.late_events + excluded.late_events, late_value = facts.late_value + excluded.late_value`,
     [facts.map((f) => f.bucket), facts.map((f) => f.metric), facts.map((f) => f.dimKey), facts.map((f) => f.value), facts.map((f) => f.events), facts.map((f) => f.lateEvents), facts.map((f) => f.lateValue)],
@@ -110,9 +110,11 @@ describe('read models on TimescaleDB', () => {
 
     // Queries see the same columns as on plain PostgreSQL.
     const columns = await db.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'rm_sales_v1' AND table_name LIKE 'facts_%' ORDER BY table_name, ordinal_position`);
+    // Facts are kept per partition; the roll-ups sum the partitions. Queries read the same columns on both.
     for (const table of ['facts_1s', 'facts_1m', 'facts_1h', 'facts_1d']) {
+      const perPartition = table === 'facts_1s' || table === 'facts_1m' ? ['partition integer'] : [];
       expect(columns.rows.filter((c) => c.table_name === table).map((c) => `${c.column_name} ${c.data_type}`)).toEqual([
-        'bucket timestamp with time zone', 'metric text', 'dim_key text', 'value bigint', 'events bigint', 'late_events bigint', 'late_value bigint',
+        'bucket timestamp with time zone', 'metric text', 'dim_key text', ...perPartition, 'value bigint', 'events bigint', 'late_events bigint', 'late_value bigint',
       ]);
     }
   });

@@ -55,14 +55,14 @@ const MINUTE_UP: readonly Grain[] = ['1m', '1h', '1d'];
 const ORDER_DIMS = ['channel', 'country', 'payment_method', 'currency'] as const;
 
 const sum = (m: Omit<BaseMetric, 'kind' | 'grains'> & { grains?: readonly Grain[] }): BaseMetric => ({ kind: 'sum', grains: ALL, ...m });
-const ratio = (m: Omit<DerivedMetric, 'kind' | 'unit' | 'grains'> & { grains?: readonly Grain[] }): DerivedMetric => ({ kind: 'ratio', unit: 'ratio', grains: ALL, ...m });
+const ratio = (m: Omit<DerivedMetric, 'kind' | 'unit' | 'grains'> & { grains?: readonly Grain[]; unit?: Unit }): DerivedMetric => ({ kind: 'ratio', unit: 'ratio', grains: ALL, ...m });
 
 export const METRICS: readonly MetricDefinition[] = [
   // sales
   sum({ name: 'orders', title: 'Orders', description: 'Orders placed.', unit: 'count', projection: 'sales', dimensions: ORDER_DIMS, higherIsBetter: true }),
   sum({ name: 'revenue', title: 'Revenue', description: 'Gross order value placed, in minor units of the currency (before cancellations and refunds).', unit: 'minor_units', projection: 'sales', dimensions: ORDER_DIMS, higherIsBetter: true }),
   sum({ name: 'units', title: 'Units sold', description: 'Item quantities in placed orders.', unit: 'count', projection: 'sales', dimensions: ORDER_DIMS, higherIsBetter: true }),
-  ratio({ name: 'average_order_value', title: 'Average order value', description: 'Revenue per order.', numerator: 'revenue', denominator: 'orders', projection: 'sales', dimensions: ORDER_DIMS, higherIsBetter: true }),
+  ratio({ name: 'average_order_value', title: 'Average order value', description: 'Revenue per order, in minor units of the currency.', unit: 'minor_units', numerator: 'revenue', denominator: 'orders', projection: 'sales', dimensions: ORDER_DIMS, higherIsBetter: true }),
   sum({ name: 'category_revenue', title: 'Revenue by category', description: 'Line-item value placed, by product category.', unit: 'minor_units', projection: 'sales', dimensions: ['category', 'currency', 'channel', 'country'], higherIsBetter: true }),
   sum({ name: 'category_units', title: 'Units by category', description: 'Line-item quantities placed, by product category.', unit: 'count', projection: 'sales', dimensions: ['category', 'channel', 'country'], higherIsBetter: true }),
   sum({ name: 'cancellations', title: 'Cancellations', description: 'Orders cancelled.', unit: 'count', projection: 'sales', dimensions: ['currency', 'reason'], higherIsBetter: false }),

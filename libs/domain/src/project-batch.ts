@@ -2,19 +2,20 @@ import type { PulseEvent } from '@pulse/contracts';
 import type { Dims, Projection, SessionTouch, StockLevel, StockMovement } from './projection.js';
 import { metricNamed } from './metrics.js';
 import { bucketStart, GRAIN_MS, type Grain } from './time.js';
-import { watermarkOf, type PartitionClock } from './watermark.js';
+import { watermarkAt } from './watermark.js';
 
 export interface BatchEvent {
   event: PulseEvent;
   /** Event time (`time`), parsed once by the adapter. */
   timeMs: number;
+  /** When the event arrived: the stored time of the message that carries it. */
+  arrivedMs: number;
 }
 
 export interface BatchInput {
   partition: number;
   /** New (already de-duplicated) events of one partition, in stream order. */
   events: readonly BatchEvent[];
-  clock: PartitionClock;
   allowedLatenessMs: number;
   projections: readonly Projection[];
   /** Partial rebuilds: events before this event time are left to the copied buckets. */
@@ -57,6 +58,8 @@ export interface TouchedBucket {
 
 export interface ProjectionChanges {
   projection: string;
+  /** Every row is kept per partition, so partitions committing at once never wait for each other's rows. */
+  partition: number;
   facts: FactDelta[];
   corrections: CorrectionDelta[];
   stockMovements: StockMovement[];
@@ -66,7 +69,6 @@ export interface ProjectionChanges {
 }
 
 export interface BatchResult {
-  clock: PartitionClock;
   changes: ProjectionChanges[];
 }
 
@@ -81,16 +83,16 @@ function secondKey(dims: Dims | undefined): string {
 
 /** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
 class Accumulator {
-  readonly facts = new Map<string, FactDelta>();
+  /** Bucket start (+0 for 1s, +1 for 1m, +2 for 1h, +3 for 1d: starts are whole seconds) → metric and dimensions → row. */
+  readonly facts = new Map<number, Map<string, FactDelta>>();
   readonly corrections = new Map<string, CorrectionDelta>();
   readonly movements = new Map<string, StockMovement>();
   readonly levels = new Map<string, StockLevel>();
   readonly sessions = new Map<string, SessionTouch>();
-  readonly touched = new Map<string, TouchedBucket>();
 
   // State of the event being folded, set before each contribute() call.
   timeMs = 0;
-  watermarkMs: number | null = null;
+  watermarkMs = 0;
   late1s = false;
   late1m = false;
 
@@ -110,19 +112,23 @@ class Accumulator {
       // Hours and days take lateness from their minutes, as their roll-ups do.
       const late = grain === '1s' ? this.late1s : this.late1m;
       this.addFact(grain, bucketMs, metric, grain === '1s' ? secondKey(dims) : dimKey, value, late);
-      if (grain === '1s' || grain === '1m') {
-        this.touch(grain, metric, bucketMs);
-        if (late) this.addCorrection(grain, bucketMs, metric, value);
-      }
+      if (late && (grain === '1s' || grain === '1m')) this.addCorrection(grain, bucketMs, metric, value);
     }
   };
 
   private addFact(grain: Grain, bucketMs: number, metric: string, dimKey: string, value: number, late: boolean): void {
-    const key = `${grain}|${bucketMs}|${metric}|${dimKey}`;
-    let row = this.facts.get(key);
+    // Two-level keys: the bucket map is small and reused, so each contribution builds one short string.
+    const bucketKey = grain === '1s' ? bucketMs : grain === '1m' ? bucketMs + 1 : grain === '1h' ? bucketMs + 2 : bucketMs + 3;
+    let bucket = this.facts.get(bucketKey);
+    if (!bucket) {
+      bucket = new Map();
+      this.facts.set(bucketKey, bucket);
+    }
+    const key = metric + '\u0000' + dimKey;
+    let row = bucket.get(key);
     if (!row) {
       row = { grain, bucketMs, metric, dimKey, value: 0, events: 0, lateEvents: 0, lateValue: 0 };
-      this.facts.set(key, row);
+      bucket.set(key, row);
     }
     row.value += value;
     row.events += 1;
@@ -133,7 +139,7 @@ class Accumulator {
   }
 
   private addCorrection(grain: '1s' | '1m', bucketMs: number, metric: string, value: number): void {
-    const watermarkMs = Math.floor((this.watermarkMs as number) / 1000) * 1000;
+    const watermarkMs = Math.floor(this.watermarkMs / 1000) * 1000;
     const key = `${grain}|${bucketMs}|${metric}|${watermarkMs}`;
     let row = this.corrections.get(key);
     if (!row) {
@@ -142,11 +148,6 @@ class Accumulator {
     }
     row.lateEvents += 1;
     row.delta += value;
-  }
-
-  private touch(grain: '1s' | '1m', metric: string, bucketMs: number): void {
-    const key = `${grain}|${metric}|${bucketMs}`;
-    if (!this.touched.has(key)) this.touched.set(key, { grain, metric, bucketMs });
   }
 
   readonly extras = {
@@ -176,14 +177,26 @@ class Accumulator {
   };
 
   result(): ProjectionChanges {
+    const facts: FactDelta[] = [];
+    const touched = new Map<string, TouchedBucket>();
+    for (const bucket of this.facts.values()) {
+      for (const f of bucket.values()) {
+        facts.push(f);
+        if (f.grain === '1s' || f.grain === '1m') {
+          const key = `${f.grain}|${f.metric}|${f.bucketMs}`;
+          if (!touched.has(key)) touched.set(key, { grain: f.grain, metric: f.metric, bucketMs: f.bucketMs });
+        }
+      }
+    }
     return {
       projection: this.projection.name,
-      facts: [...this.facts.values()],
+      partition: this.partition,
+      facts,
       corrections: [...this.corrections.values()],
       stockMovements: [...this.movements.values()],
       stockLevels: [...this.levels.values()],
       sessions: [...this.sessions.values()],
-      touched: [...this.touched.values()],
+      touched: [...touched.values()],
     };
   }
 }
@@ -191,16 +204,15 @@ class Accumulator {
 /**
  * The fold of every projection over one batch of one partition: from events to the changes their
  * read models need, combined in memory so the adapter writes each changed row once per batch.
- * Deterministic: the same events in the same order give the same changes, however they were batched.
+ * Deterministic: the same events, arriving when they did, give the same changes however they were batched.
  */
 export function projectBatch(input: BatchInput): BatchResult {
   const accumulators = input.projections.map((p) => new Accumulator(p, input.partition));
-  let maxEventMs = input.clock.maxEventMs;
-  for (const { event, timeMs } of input.events) {
-    const watermarkMs = watermarkOf({ maxEventMs }, input.allowedLatenessMs);
+  for (const { event, timeMs, arrivedMs } of input.events) {
+    const watermarkMs = watermarkAt(arrivedMs, input.allowedLatenessMs);
     if (input.cutoffMs === undefined || timeMs >= input.cutoffMs) {
-      const late1s = watermarkMs !== null && bucketStart(timeMs, '1s') + GRAIN_MS['1s'] <= watermarkMs;
-      const late1m = watermarkMs !== null && bucketStart(timeMs, '1m') + GRAIN_MS['1m'] <= watermarkMs;
+      const late1s = bucketStart(timeMs, '1s') + GRAIN_MS['1s'] <= watermarkMs;
+      const late1m = bucketStart(timeMs, '1m') + GRAIN_MS['1m'] <= watermarkMs;
       for (const acc of accumulators) {
         acc.timeMs = timeMs;
         acc.watermarkMs = watermarkMs;
@@ -209,7 +221,6 @@ export function projectBatch(input: BatchInput): BatchResult {
         acc.projection.contribute(event, timeMs, acc.emit, acc.extras);
       }
     }
-    if (maxEventMs === null || timeMs > maxEventMs) maxEventMs = timeMs;
   }
-  return { clock: { maxEventMs }, changes: accumulators.map((a) => a.result()) };
+  return { changes: accumulators.map((a) => a.result()) };
 }

@@ -1,19 +1,16 @@
 /**
- * Lateness rules. Each partition of the event stream keeps the highest event time it has seen; its
- * watermark trails that by the allowed lateness. A bucket is provisional until the watermark passes its
- * end, then final. An event for a bucket that is already final is late: it still counts, exactly, and the
- * bucket records the correction.
+ * Lateness rules. An event's lateness is judged against when it arrived: JetStream's stored time of the
+ * message that carries it. The watermark at that moment is the arrival time minus the allowed lateness
+ * ("everything that happened before then has arrived by now"). A bucket is provisional until the
+ * watermark passes its end, then final; an event for a bucket that was already final is late: it still
+ * counts, exactly, and the bucket records the correction.
  *
- * The watermark moves event by event in stream order, so whether an event is late depends only on the
- * partition's sequence of events, never on how it was cut into batches: a replay decides the same.
+ * Arrival times are stored with the events, so a replay decides exactly as the live run did, however the
+ * stream is cut into batches; and neither a producer's clock running ahead nor the order in which a
+ * producer's batch was split into messages can make other events late.
  */
-export interface PartitionClock {
-  /** Highest event time seen in this partition, ms since epoch; null before the first event. */
-  maxEventMs: number | null;
-}
-
-export function watermarkOf(clock: PartitionClock, allowedLatenessMs: number): number | null {
-  return clock.maxEventMs === null ? null : clock.maxEventMs - allowedLatenessMs;
+export function watermarkAt(arrivedMs: number, allowedLatenessMs: number): number {
+  return arrivedMs - allowedLatenessMs;
 }
 
 /** A bucket [startMs, endMs) is final once the watermark has reached its end. */
@@ -22,12 +19,11 @@ export function isFinal(bucketEndMs: number, watermarkMs: number | null): boolea
 }
 
 /**
- * The watermark of a whole projection is the lowest of its partitions' watermarks: a bucket is final
- * only when every partition has moved past it.
+ * The watermark of a whole projection is the lowest of its partitions' (a bucket is final only when
+ * every partition has moved past it). A partition that has seen nothing yet holds nothing back: with
+ * identity-hashed partitions, an empty partition just means little traffic so far.
  */
 export function combinedWatermark(partitionWatermarks: ReadonlyArray<number | null>): number | null {
   const known = partitionWatermarks.filter((w): w is number => w !== null);
-  // A partition that has seen nothing yet holds nothing back: with identity-hashed partitions, an empty
-  // partition just means little traffic so far.
   return known.length ? Math.min(...known) : null;
 }

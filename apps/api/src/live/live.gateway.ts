@@ -2,7 +2,7 @@ import { Inject, Logger, type OnApplicationShutdown, type OnModuleInit } from '@
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import type { Subscription } from '@nats-io/transport-node';
 import type { ReadModelChanged } from '@pulse/contracts';
-import { baseMetricsOf, GRAIN_MS, type Grain } from '@pulse/domain';
+import { baseMetricsOf, GRAIN_MS, metricNamed, type Grain } from '@pulse/domain';
 import type { Namespace, Socket } from 'socket.io';
 import { bearer, TokenRegistry } from '../auth/access.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
@@ -52,11 +52,15 @@ interface Watched {
   sockets: Map<string, string>;
   dirty: { fromMs: number; toMs: number } | null;
   lastPushMs: number;
+  /** The watermark the last push reflected: when it moves, buckets turn final and are pushed again. */
+  watermarkMs: number | null;
 }
 
 const NOW_PROJECTIONS = new Set(['sales', 'checkout', 'funnel', 'traffic']);
 const OPERATIONS_ROOM = 'operations';
 const HEARTBEAT_MS = 5000;
+/** The overview tiles are recomputed at least this often, changes or not: their windows move with time. */
+const NOW_REFRESH_MS = 2000;
 
 /**
  * The live channel. Every API instance subscribes to the projector's change notifications on NATS, so
@@ -215,7 +219,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     const key = JSON.stringify(spec);
     let w = this.watched.get(key);
     if (!w) {
-      w = { key, spec, sockets: new Map(), dirty: null, lastPushMs: 0 };
+      w = { key, spec, sockets: new Map(), dirty: null, lastPushMs: 0, watermarkMs: null };
       this.watched.set(key, w);
     }
     w.sockets.set(socket.id, id);
@@ -263,6 +267,32 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     }
   }
 
+  /**
+   * Time changes some answers without any new event: "last minute" and "today" tiles move on, and a
+   * bucket turns final when the watermark passes it. Without this a quiet shop would show an order
+   * in "last minute" for ever, and provisional bars that are long final.
+   */
+  private async markTimePassing(w: Watched, nowMs: number): Promise<void> {
+    if (w.spec.kind === 'now') {
+      if (nowMs - w.lastPushMs >= NOW_REFRESH_MS) w.dirty ??= { fromMs: 0, toMs: 0 };
+      return;
+    }
+    const metric = metricNamed(w.spec.metric)!;
+    const watermarkMs = await this.models.watermarkMs(await this.models.servedVersion(metric.projection)).catch(() => null);
+    if (watermarkMs === null) return;
+    const size = GRAIN_MS[w.spec.grain];
+    const previous = w.watermarkMs;
+    if (previous === null) {
+      w.watermarkMs = watermarkMs;
+      return;
+    }
+    if (Math.floor(watermarkMs / size) === Math.floor(previous / size)) return;
+    w.watermarkMs = watermarkMs;
+    const fromMs = Math.floor(previous / size) * size - size;
+    const toMs = Math.ceil(watermarkMs / size) * size;
+    w.dirty = w.dirty ? { fromMs: Math.min(w.dirty.fromMs, fromMs), toMs: Math.max(w.dirty.toMs, toMs) } : { fromMs, toMs };
+  }
+
   private async flush(): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
@@ -270,6 +300,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       const nowMs = Date.now();
       await Promise.all(
         [...this.watched.values()].map(async (w) => {
+          await this.markTimePassing(w, nowMs);
           if (!w.dirty || !w.sockets.size) return;
           // The overview is a dozen queries: at most once a second, whatever the push interval.
           if (w.spec.kind === 'now' && nowMs - w.lastPushMs < Math.max(1000, this.config.pushIntervalMs)) return;

@@ -29,7 +29,10 @@ export interface PartitionStatus {
   events: number;
   duplicates: number;
   deadLetters: number;
+  /** Highest event time seen (information: lateness is judged by arrival). */
   reachedEventTime: string | null;
+  /** Arrival time of the last message applied: the partition's watermark is this minus the allowed lateness. */
+  arrivedUpTo: string | null;
   owner: string | null;
   lastError: string | null;
   updatedAt: string;
@@ -73,6 +76,7 @@ export async function partitionStatus(models: ReadModels, nats: Nats, config: Ap
         duplicates: Number(r.duplicates),
         deadLetters: Number(r.dead_letters),
         reachedEventTime: r.max_event_ms === null ? null : new Date(Number(r.max_event_ms)).toISOString(),
+        arrivedUpTo: r.stored_ms === null ? null : new Date(Number(r.stored_ms)).toISOString(),
         owner: r.owner,
         lastError: r.last_error,
         updatedAt: r.updated_at.toISOString(),
@@ -102,7 +106,7 @@ export async function projectionStatus(models: ReadModels, nats: Nats, config: A
     deadLetterCounts(nats, config),
   ]);
   const live = partitions.filter((p) => p.pipeline === 'live');
-  const reached = live.map((p) => p.reachedEventTime).filter((t): t is string => t !== null);
+  const reached = live.map((p) => p.arrivedUpTo).filter((t): t is string => t !== null);
   const reachedMs = reached.length ? Math.min(...reached.map((t) => Date.parse(t))) : null;
   const deadLetterTotal = Object.values(deadLetters).reduce((a, b) => a + b, 0);
   return {

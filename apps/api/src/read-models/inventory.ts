@@ -21,8 +21,12 @@ export async function queryStock(models: ReadModels, q: StockQuery) {
   const since = new Date(q.nowMs - 6 * 3_600_000);
   const lastHour = new Date(q.nowMs - 3_600_000);
   const { rows } = await models.pool.query<{ sku: string; warehouse: string; available: string; reported_at: Date | null; reorder_point: string | null; outflow: string; cart_adds: string | null }>(
-    `WITH keys AS (
-       SELECT sku, warehouse FROM "${inventory.schema}".stock_levels
+    `WITH levels AS (
+       -- Rows are per partition: the latest report of a SKU in a warehouse is the newest of them.
+       SELECT DISTINCT ON (sku, warehouse) sku, warehouse, reported_at, available, reorder_point
+       FROM "${inventory.schema}".stock_levels ORDER BY sku, warehouse, reported_at DESC
+     ), keys AS (
+       SELECT sku, warehouse FROM levels
        UNION SELECT DISTINCT sku, warehouse FROM "${inventory.schema}".stock_movements
      ), current AS (
        SELECT k.sku, k.warehouse, l.reported_at, l.reorder_point,
@@ -30,7 +34,7 @@ export async function queryStock(models: ReadModels, q: StockQuery) {
                 WHERE m.sku = k.sku AND m.warehouse = k.warehouse AND (l.reported_at IS NULL OR m.at > l.reported_at)), 0) AS available,
               coalesce((SELECT -sum(m.delta) FROM "${inventory.schema}".stock_movements m
                 WHERE m.sku = k.sku AND m.warehouse = k.warehouse AND m.delta < 0 AND m.at >= $1), 0) AS outflow
-       FROM keys k LEFT JOIN "${inventory.schema}".stock_levels l USING (sku, warehouse)
+       FROM keys k LEFT JOIN levels l USING (sku, warehouse)
        WHERE ($3::text IS NULL OR k.sku = $3) AND ($4::text IS NULL OR k.warehouse = $4)
      ), demand AS (
        SELECT dim_key::jsonb ->> 'sku' AS sku, sum(value) AS cart_adds

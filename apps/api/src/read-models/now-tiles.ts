@@ -101,8 +101,8 @@ export async function queryNow(models: ReadModels, options: { nowMs: number; cur
   );
   const traffic = await models.servedVersion('traffic');
   const active = await models.pool.query<{ n: string; y: string }>(
-    `SELECT count(*) FILTER (WHERE last_seen >= $1) AS n,
-            count(*) FILTER (WHERE first_seen <= $2 AND last_seen >= $3) AS y
+    `SELECT count(DISTINCT session_id) FILTER (WHERE last_seen >= $1) AS n,
+            count(DISTINCT session_id) FILTER (WHERE first_seen <= $2 AND last_seen >= $3) AS y
      FROM "${traffic.schema}".sessions WHERE last_seen >= $3`,
     [new Date(nowMs - 5 * 60_000), new Date(nowMs - DAY), new Date(nowMs - DAY - 5 * 60_000)],
   );

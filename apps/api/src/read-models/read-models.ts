@@ -69,12 +69,12 @@ export class ReadModels implements OnApplicationShutdown {
   }
 
   /**
-   * Highest event time every live partition has reached; minus a version's allowed lateness it is
-   * the watermark: buckets ending at or before it are final.
+   * How far every live partition has got, as the arrival time of the last message it applied; minus a
+   * version's allowed lateness it is the watermark: buckets ending at or before it are final.
    */
   async partitionsReachedMs(): Promise<number | null> {
     if (this.watermark && Date.now() - this.watermark.at < 200) return this.watermark.maxEventMs;
-    const { rows } = await this.pool.query<{ m: string | null }>(`SELECT min(max_event_ms) AS m FROM pulse.checkpoints WHERE pipeline = 'live' AND max_event_ms IS NOT NULL`);
+    const { rows } = await this.pool.query<{ m: string | null }>(`SELECT min(stored_ms) AS m FROM pulse.checkpoints WHERE pipeline = 'live' AND stored_ms IS NOT NULL`);
     this.watermark = { at: Date.now(), maxEventMs: rows[0].m === null ? null : Number(rows[0].m) };
     return this.watermark.maxEventMs;
   }

@@ -38,6 +38,13 @@ const LOOKBACK_MS = 15 * 60_000;
 
 export class Cancelled extends Error {}
 
+/** Lost or refused database connections (including an administrator's shutdown): worth resuming after. */
+function connectionProblem(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  const message = (e as Error).message ?? '';
+  return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNREFUSED' || code === 'ECONNRESET' || /Connection terminated|not queryable/.test(message);
+}
+
 /**
  * Builds a new version of one projection beside the served one, from the event store, and swaps it in
  * when it has caught up with the live pipeline. Its progress lives in its own checkpoints (pipeline
@@ -65,7 +72,10 @@ export class RebuildJob {
       await this.project();
     } catch (e) {
       if (e instanceof Cancelled) await this.abandon('cancelled', null);
-      else {
+      else if (connectionProblem(e)) {
+        // Not the rebuild's fault: the operation stays running and is resumed from its checkpoints.
+        this.deps.log.warn(`rebuild ${this.op.id} paused: ${(e as Error).message}`);
+      } else {
         this.deps.log.error(`rebuild ${this.op.id} failed: ${(e as Error).stack}`);
         await this.abandon('failed', (e as Error).message).catch(() => undefined);
       }

@@ -3,24 +3,33 @@ import { projectBatch, type CorrectionDelta, type FactDelta } from '../project-b
 import type { Projection } from '../projection.js';
 import { projections as all } from '../projections/index.js';
 import type { Grain } from '../time.js';
-import type { PartitionClock } from '../watermark.js';
+
+/** An event that arrived at `at` (ISO) rather than the moment it happened. */
+export interface Arriving {
+  event: PulseEvent;
+  arrivedAt: string;
+}
+
+export function arriving(arrivedAt: string, event: PulseEvent): Arriving {
+  return { event, arrivedAt };
+}
 
 /**
- * Given events, when they are projected (in batches of some size), then the read model holds...
- * The read model here is the sum of the changes, applied as the database applies them.
+ * Given events (arriving when they happened, unless wrapped in `arriving`), when they are projected in
+ * batches of some size, then the read model holds... The read model here is the sum of the changes,
+ * applied as the database applies them.
  */
-export function given(...events: PulseEvent[]) {
+export function given(...items: Array<PulseEvent | Arriving>) {
+  const events = items.map((i) => ('arrivedAt' in i ? { event: i.event, arrivedMs: Date.parse(i.arrivedAt) } : { event: i, arrivedMs: Date.parse(i.time) }));
   return {
     whenProjected(options: { batchSize?: number; allowedLatenessMs?: number; projections?: Projection[]; partition?: number } = {}) {
       const batchSize = options.batchSize ?? events.length;
       const facts = new Map<string, FactDelta>();
       const corrections = new Map<string, CorrectionDelta>();
       const stock = new Map<string, { reportedAtMs: number; available: number; movements: Array<{ atMs: number; delta: number }> }>();
-      let clock: PartitionClock = { maxEventMs: null };
       for (let i = 0; i < Math.max(events.length, 1); i += batchSize) {
-        const batch = events.slice(i, i + batchSize).map((event) => ({ event, timeMs: Date.parse(event.time) }));
-        const result = projectBatch({ partition: options.partition ?? 0, events: batch, clock, allowedLatenessMs: options.allowedLatenessMs ?? 10_000, projections: options.projections ?? Object.values(all) });
-        clock = result.clock;
+        const batch = events.slice(i, i + batchSize).map(({ event, arrivedMs }) => ({ event, timeMs: Date.parse(event.time), arrivedMs }));
+        const result = projectBatch({ partition: options.partition ?? 0, events: batch, allowedLatenessMs: options.allowedLatenessMs ?? 10_000, projections: options.projections ?? Object.values(all) });
         for (const changes of result.changes) {
           for (const f of changes.facts) {
             const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
@@ -54,7 +63,6 @@ export function given(...events: PulseEvent[]) {
       }
       const rows = (metric: string, grain: Grain) => [...facts.values()].filter((f) => f.metric === metric && f.grain === grain);
       return {
-        clock,
         /** Sum of a metric over all buckets of a grain, optionally only rows whose dimensions include `dims`. */
         total(metric: string, grain: Grain = '1m', dims: Record<string, string> = {}) {
           return rows(metric, grain)

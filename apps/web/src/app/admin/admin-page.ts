@@ -43,7 +43,7 @@ function versionText(version: ProjectionStatus['servedVersion'] | undefined): st
                 <td class="num" [attr.data-testid]="'served-version-' + p.projection">{{ p.servedVersion ?? '–' }}</td>
                 <td class="small">
                   @for (v of p.versions ?? []; track v.version) {
-                    <span class="badge" [class.final]="v.status === 'serving' || v.status === 'served'">v{{ v.version }} {{ v.status }}</span>
+                    <span class="badge" [class.final]="v.status === 'live' || v.status === 'serving' || v.status === 'served'">v{{ v.version }} {{ v.status }}</span>
                   }
                 </td>
                 <td class="num">{{ p.checkpoint ?? '–' }}</td>
@@ -124,7 +124,7 @@ function versionText(version: ProjectionStatus['servedVersion'] | undefined): st
                 <td>{{ display.dateTime(op.createdAt ?? op.startedAt) }}</td>
                 <td>{{ op.kind ?? 'rebuild' }}</td>
                 <td>{{ op.projection ?? op.subject ?? '–' }}</td>
-                <td>{{ op.mode ?? '–' }}{{ op.from !== undefined && op.from !== null ? ' · ' + op.from : '' }}</td>
+                <td>{{ modeText(op) }}</td>
                 <td><span class="badge" [class.final]="op.status === 'completed'">{{ op.status ?? '–' }}</span></td>
                 <td>{{ op.requestedBy ?? '–' }}</td>
                 <td class="wrap">{{ op.reason ?? '' }}</td>
@@ -202,6 +202,13 @@ export class AdminPage {
   protected onStarted(record: OperationRecord, projection: string): void {
     this.tracker.track(record, projection, versionText(this.rows().find((p) => p.projection === projection)?.servedVersion));
     this.history.reload();
+  }
+
+  /** Mode and start of a rebuild; the API keeps them in `options`. */
+  protected modeText(op: OperationRecord): string {
+    const mode = op.mode ?? op.options?.mode;
+    const from = op.from ?? op.options?.from;
+    return `${mode ?? '–'}${from !== undefined && from !== null ? ' · ' + from : ''}`;
   }
 
   protected count(v: number | null | undefined): string {

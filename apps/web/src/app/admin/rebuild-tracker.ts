@@ -9,7 +9,7 @@ const SOCKET_SILENCE_MS = 2500;
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'canceled']);
 
 export interface TrackedRebuild {
-  id: string;
+  id: string | number;
   projection: string;
   /** The version served when the rebuild started: done means a different one is served. */
   servedBefore: string | null;
@@ -25,6 +25,27 @@ export interface TrackedRebuild {
 
 export function isTerminal(status: string | undefined): boolean {
   return !!status && TERMINAL.has(status);
+}
+
+/** Ids are numbers on the wire today; compared as text so a string id would match too. */
+const sameId = (a: string | number, b: string | number) => String(a) === String(b);
+
+type ProgressFields = Pick<TrackedRebuild, 'processed' | 'remaining' | 'eventsPerSecond' | 'etaSeconds' | 'lagEvents'>;
+
+/**
+ * The counts of a record or an `operation` event, whichever shape they come in: flat `processed` and
+ * `remaining` (docs/api.md), flat `processedEvents` and `remainingEvents` (the socket events), or nested
+ * in `progress` (HTTP records). A field that is absent stays undefined, so it does not reset what is shown.
+ */
+function progressOf(update: Partial<OperationProgress & OperationRecord>): Partial<ProgressFields> {
+  const nested = update.progress ?? {};
+  return {
+    processed: update.processed ?? update.processedEvents ?? nested.processedEvents,
+    remaining: update.remaining ?? update.remainingEvents ?? nested.remainingEvents,
+    eventsPerSecond: update.eventsPerSecond ?? nested.eventsPerSecond,
+    etaSeconds: update.etaSeconds !== undefined ? update.etaSeconds : nested.etaSeconds,
+    lagEvents: update.lagEvents ?? nested.lagEvents,
+  };
 }
 
 /**
@@ -54,7 +75,7 @@ export class RebuildTracker {
     const offConnect = this.socket.onConnect(() => void this.socket.request('subscribe-operations', {}).catch(() => undefined));
     const offOperation = this.socket.on<OperationProgress>('operation', (event) => {
       const r = this.current();
-      if (!r || event.id !== r.id) return;
+      if (!r || !sameId(event.id, r.id)) return;
       this.lastSocketEvent = Date.now();
       this.merge(event, 'socket');
     });
@@ -67,16 +88,17 @@ export class RebuildTracker {
 
   track(record: OperationRecord, projection: string, servedBefore: string | null): void {
     this.cancelError.set(null);
+    const progress = progressOf(record);
     this.current.set({
       id: record.id,
       projection,
       servedBefore,
       status: record.status ?? 'queued',
-      processed: record.processed ?? 0,
-      remaining: record.remaining ?? 0,
-      eventsPerSecond: record.eventsPerSecond ?? null,
-      etaSeconds: record.etaSeconds ?? null,
-      lagEvents: null,
+      processed: progress.processed ?? 0,
+      remaining: progress.remaining ?? 0,
+      eventsPerSecond: progress.eventsPerSecond ?? null,
+      etaSeconds: progress.etaSeconds ?? null,
+      lagEvents: progress.lagEvents ?? null,
       error: null,
       via: null,
     });
@@ -120,15 +142,16 @@ export class RebuildTracker {
 
   private merge(update: Partial<OperationProgress & OperationRecord>, via: 'socket' | 'http'): void {
     this.current.update((c) => {
-      if (!c || (update.id !== undefined && update.id !== c.id)) return c;
+      if (!c || (update.id !== undefined && !sameId(update.id, c.id))) return c;
+      const progress = progressOf(update);
       return {
         ...c,
         status: update.status ?? c.status,
-        processed: update.processed ?? c.processed,
-        remaining: update.remaining ?? c.remaining,
-        eventsPerSecond: update.eventsPerSecond ?? c.eventsPerSecond,
-        etaSeconds: update.etaSeconds !== undefined ? update.etaSeconds : c.etaSeconds,
-        lagEvents: update.lagEvents ?? c.lagEvents,
+        processed: progress.processed ?? c.processed,
+        remaining: progress.remaining ?? c.remaining,
+        eventsPerSecond: progress.eventsPerSecond ?? c.eventsPerSecond,
+        etaSeconds: progress.etaSeconds !== undefined ? progress.etaSeconds : c.etaSeconds,
+        lagEvents: progress.lagEvents ?? c.lagEvents,
         error: update.error ?? null,
         via,
       };

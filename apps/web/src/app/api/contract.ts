@@ -130,8 +130,16 @@ export interface SeriesUpdate {
   id: string;
   revision: number;
   series: WireSeries[];
+  /** Not in docs/api.md's list, but sent: the watermark the update was computed at. */
+  watermark?: WireTime | null;
 }
 export type NowUpdate = { id: string } & NowResponse;
+/** Sent by the server to every client every 5 s, whether or not anything changed. */
+export interface Heartbeat {
+  at: WireTime;
+  revision: number | null;
+  watermark: WireTime | null;
+}
 
 // Admin
 export interface ProjectionStatus {
@@ -156,14 +164,29 @@ export interface RebuildRequest {
   reason: string;
 }
 
+/**
+ * How far a rebuild is, as the projector reports it: nested in a record's `progress` over HTTP, and at
+ * the top level of the socket's `operation` events.
+ */
+export interface RebuildProgress {
+  processedEvents?: number;
+  remainingEvents?: number;
+  eventsPerSecond?: number;
+  etaSeconds?: number | null;
+  lagEvents?: number;
+  lagSeconds?: number;
+}
+
 /** A rebuild or replay as the admin endpoints describe it; only `id` is promised by the contract. */
 export interface OperationRecord {
-  id: string;
+  id: string | number;
   kind?: string;
   projection?: string;
   subject?: string;
   mode?: string;
   from?: string | number | null;
+  /** What was asked for; the API keeps `mode` and `from` here. */
+  options?: { mode?: string; from?: string | number | null; subject?: string; [more: string]: unknown } | null;
   reason?: string;
   status?: string;
   requestedBy?: string;
@@ -174,22 +197,22 @@ export interface OperationRecord {
   remaining?: number;
   eventsPerSecond?: number;
   etaSeconds?: number | null;
+  progress?: RebuildProgress | null;
   targetVersion?: number | string;
-  version?: number | string;
+  version?: number | string | null;
   error?: string | null;
 }
 
-/** Socket `operation` events (admins, after `subscribe-operations`). */
-export interface OperationProgress {
-  id: string;
+/**
+ * Socket `operation` events (admins, after `subscribe-operations`). docs/api.md names the counts
+ * `processed` and `remaining`; the projector sends `processedEvents` and `remainingEvents`.
+ */
+export interface OperationProgress extends RebuildProgress {
+  id: string | number;
   kind: string;
   status: string;
-  processed: number;
-  remaining: number;
-  eventsPerSecond: number;
-  etaSeconds: number | null;
-  lagEvents: number;
-  lagSeconds: number;
+  processed?: number;
+  remaining?: number;
 }
 
 /** Mirrors `FieldError` of @pulse/contracts (kept local: the console needs only its shape). */
@@ -215,13 +238,14 @@ export interface DeadLetter {
 }
 
 /**
- * The contract names the admin list endpoints but not their envelope: accept a bare array or the
- * `{ rows }` envelope the other list endpoints use.
+ * The contract names the admin list endpoints but not their envelope: accept a bare array, the
+ * `{ rows }` envelope the other list endpoints use, or `{ projections }` (what GET /admin/projections
+ * answers, beside its `partitions` and `deadLetters` counts).
  */
 export function listOf<T>(body: unknown): T[] {
   if (Array.isArray(body)) return body as T[];
   if (typeof body === 'object' && body !== null) {
-    for (const key of ['rows', 'items', 'rebuilds', 'deadLetters', 'letters']) {
+    for (const key of ['rows', 'items', 'projections', 'rebuilds', 'deadLetters', 'letters']) {
       const value = (body as Record<string, unknown>)[key];
       if (Array.isArray(value)) return value as T[];
     }

@@ -112,6 +112,10 @@ export class LiveSeries {
       if (stopped || update.id !== id) return;
       this.series.update((current) => mergeUpdate(current, update.series ?? [], windowMs));
       this.revision.update((r) => Math.max(r, update.revision ?? r));
+      // Updates carry the watermark too (docs/api.md lists it for snapshots only): without it, the one
+      // shown would stay where the subscription found it. Watermarks only move forward.
+      const watermark = toMs(update.watermark);
+      if (watermark !== null) this.watermark.update((w) => Math.max(w ?? watermark, watermark));
       this.source.set('socket');
       this.freshness.received();
     });

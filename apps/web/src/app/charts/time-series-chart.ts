@@ -25,6 +25,8 @@ const MAX_MARKERS = 150;
 
 interface Marker {
   t: number;
+  /** The bucket's start as ISO-8601, as the API names buckets (for tests and tools). */
+  bucket: string;
   x: number;
   y: number;
   revisions: number;
@@ -56,7 +58,7 @@ interface Hover {
       <div #host class="chart-host" [style.height.px]="height()"></div>
       <div class="marker-layer" [style.left.px]="layer().left" [style.top.px]="layer().top" [style.width.px]="layer().width">
         @for (m of markers(); track m.t) {
-          <button type="button" class="revision-marker" data-testid="revision-marker" [class.selected]="m.t === selected()"
+          <button type="button" class="revision-marker" data-testid="revision-marker" [attr.data-bucket]="m.bucket" [class.selected]="m.t === selected()"
             [style.left.px]="m.x" [style.top.px]="m.y" [attr.aria-label]="m.label" [title]="m.label" (click)="choose(m.t)">{{ m.revisions }}</button>
         }
       </div>
@@ -322,6 +324,7 @@ export class TimeSeriesChart {
       const y = entry.top === null ? 8 : Math.max(8, u.valToPos(entry.top, 'y') - 10);
       markers.push({
         t,
+        bucket: new Date(t).toISOString(),
         x,
         y,
         revisions: entry.revisions,

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import type { NowTile as Tile } from '../api/contract';
+import type { NowTile as Tile, Unit } from '../api/contract';
 import { Sparkline } from '../charts/sparkline';
 import { changeAgainst, formatValue } from '../display/display';
 
@@ -30,9 +30,11 @@ export class NowTile {
   readonly tile = input.required<Tile>();
   readonly currency = input.required<string>();
   readonly higherIsBetter = input<boolean | undefined>(undefined);
+  /** The catalogue's unit for the metric, where it knows better than the tile (an average order value is money). */
+  readonly unit = input<Unit | undefined>(undefined);
   readonly stale = input(false);
 
-  protected readonly value = computed(() => formatValue(this.tile().value, this.tile().unit, this.currency()));
+  protected readonly value = computed(() => formatValue(this.tile().value, this.unit() ?? this.tile().unit, this.currency()));
 
   protected readonly changes = computed(() => {
     const { value, comparison } = this.tile();

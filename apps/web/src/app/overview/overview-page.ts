@@ -47,7 +47,7 @@ import { NowTile } from './now-tile';
     <section class="tiles" aria-label="Headline numbers" [attr.aria-busy]="!feed.snapshot()">
       @if (feed.snapshot(); as now) {
         @for (tile of now.tiles; track tile.key) {
-          <pulse-now-tile [tile]="tile" [currency]="preferences.currency()" [higherIsBetter]="catalogue.metric(tile.metric)?.higherIsBetter" [stale]="freshness.state() !== 'live'" />
+          <pulse-now-tile [tile]="tile" [currency]="preferences.currency()" [higherIsBetter]="catalogue.metric(tile.metric)?.higherIsBetter" [unit]="catalogue.metric(tile.metric)?.unit" [stale]="freshness.state() !== 'live'" />
         }
       } @else {
         <p class="muted">Waiting for the first numbers…</p>
