@@ -1,16 +1,10 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { PulseNames } from '@pulse/contracts';
-import { ensureStreams } from '@pulse/contracts/sdk';
 import { Ajv } from 'ajv';
 import formatsPlugin from 'ajv-formats';
-import { migratedDatabase } from '../../../test/support/database.js';
-import { caughtUp, runProjector } from '../../../test/support/projector.js';
-import { isolatedNats } from '../../../test/support/services.js';
+import { caughtUp } from '../../../test/support/projector.js';
 import { mixedTraffic } from '../../../test/support/traffic.js';
 import { recentMinute, useClock } from '@pulse/contracts/testing';
-import { auth, startApi, TOKENS } from './testing/api.js';
+import { auth, TOKENS } from './testing/api.js';
+import { startPulse, type RunningPulse } from './testing/pulse.js';
 
 interface Operation {
   summary?: string;
@@ -22,36 +16,23 @@ interface Operation {
 const addFormats = formatsPlugin as unknown as typeof formatsPlugin.default;
 
 describe('the OpenAPI document, checked against the running API', () => {
-  let names: PulseNames;
-  let nc: NatsConnection;
-  let disposeNats: () => Promise<void>;
-  let db: Awaited<ReturnType<typeof migratedDatabase>>;
-  let projector: Awaited<ReturnType<typeof runProjector>>;
-  let app: NestExpressApplication;
+  let pulse: RunningPulse;
   let url: string;
   let doc: { openapi: string; paths: Record<string, Record<string, Operation>> };
 
   beforeAll(async () => {
     useClock(recentMinute(20));
-    ({ names, nc, dispose: disposeNats } = await isolatedNats(2));
-    await ensureStreams(await jetstreamManager(nc), names);
-    db = await migratedDatabase();
-    projector = await runProjector(names, db.url);
-    ({ app, url } = await startApi(names, {}, { DATABASE_URL: db.url }));
+    pulse = await startPulse();
+    ({ url } = pulse);
     const events = mixedTraffic(3000, { minutes: 15 });
     for (let i = 0; i < events.length; i += 500) {
       const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(TOKENS.producer) }, body: JSON.stringify(events.slice(i, i + 500)) });
       expect(res.status).toBe(202);
     }
-    await caughtUp(nc, names);
+    await caughtUp(pulse.nc, pulse.names);
     doc = (await (await fetch(`${url}/api/docs-json`)).json()) as typeof doc;
   }, 60_000);
-  afterAll(async () => {
-    await app.close();
-    await projector.stop();
-    await db.dispose();
-    await disposeNats();
-  });
+  afterAll(() => pulse.stop());
 
   it('is served, with a UI at /api/docs', async () => {
     expect(doc.openapi).toMatch(/^3\./);

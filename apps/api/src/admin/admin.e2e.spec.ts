@@ -1,15 +1,14 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PulseNames } from '@pulse/contracts';
-import { ensureStreams, publishDeadLetters, PulseProducer } from '@pulse/contracts/sdk';
+import { publishDeadLetters } from '@pulse/contracts/sdk';
 import { orderPlaced, recentMinute, useClock } from '@pulse/contracts/testing';
 import { io } from 'socket.io-client';
-import { migratedDatabase } from '../../../../test/support/database.js';
-import { caughtUp, readModel, runProjector } from '../../../../test/support/projector.js';
-import { eventually, isolatedNats } from '../../../../test/support/services.js';
+import { caughtUp } from '../../../../test/support/projector.js';
+import { eventually } from '../../../../test/support/services.js';
 import { mixedTraffic } from '../../../../test/support/traffic.js';
-import { auth, startApi, TOKENS } from '../testing/api.js';
+import { auth, TOKENS } from '../testing/api.js';
+import { startPulse, type RunningPulse } from '../testing/pulse.js';
 
 interface Operation {
   id: number;
@@ -19,33 +18,20 @@ interface Operation {
 }
 
 describe('admin commands over HTTP and the live socket', () => {
+  let pulse: RunningPulse;
   let names: PulseNames;
   let nc: NatsConnection;
-  let disposeNats: () => Promise<void>;
-  let db: Awaited<ReturnType<typeof migratedDatabase>>;
-  let projector: Awaited<ReturnType<typeof runProjector>>;
-  let app: NestExpressApplication;
   let url: string;
-  let model: ReturnType<typeof readModel>;
+  let model: RunningPulse['model'];
 
   beforeAll(async () => {
     useClock(recentMinute(30));
-    ({ names, nc, dispose: disposeNats } = await isolatedNats(2));
-    await ensureStreams(await jetstreamManager(nc), names);
-    db = await migratedDatabase();
-    model = readModel(db.url);
-    projector = await runProjector(names, db.url);
-    ({ app, url } = await startApi(names, {}, { DATABASE_URL: db.url }));
-    await new PulseProducer(jetstream(nc), { names, maxEventsPerMessage: 100 }).publishValidated(mixedTraffic(8000, { minutes: 20 }));
+    pulse = await startPulse();
+    ({ names, nc, url, model } = pulse);
+    await pulse.producer.publishValidated(mixedTraffic(8000, { minutes: 20 }));
     await caughtUp(nc, names);
   }, 60_000);
-  afterAll(async () => {
-    await app.close();
-    await projector.stop();
-    await model.close();
-    await db.dispose();
-    await disposeNats();
-  });
+  afterAll(() => pulse.stop());
 
   const call = async (method: string, path: string, body?: unknown, token = TOKENS.admin) => {
     const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...auth(token) }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,15 +1,9 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { PulseNames } from '@pulse/contracts';
-import { ensureStreams } from '@pulse/contracts/sdk';
 import { orderPlaced } from '@pulse/contracts/testing';
 import { io, type Socket } from 'socket.io-client';
-import { migratedDatabase } from '../../../../test/support/database.js';
-import { runProjector } from '../../../../test/support/projector.js';
-import { eventually, isolatedNats } from '../../../../test/support/services.js';
+import { eventually } from '../../../../test/support/services.js';
 import type { Point, SeriesResult } from '../read-models/series.js';
-import { auth, startApi, TOKENS } from '../testing/api.js';
+import { auth, TOKENS } from '../testing/api.js';
+import { startPulse, type RunningPulse } from '../testing/pulse.js';
 
 /** What a live client shows: the snapshot, with every update's buckets laid over it. */
 class LiveChart {
@@ -43,28 +37,17 @@ class LiveChart {
 const connect = (url: string, token: string) => io(`${url}/live`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
 
 describe('live push end to end: HTTP ingestion, NATS, projector, PostgreSQL, Socket.IO', () => {
-  let names: PulseNames;
-  let nc: NatsConnection;
-  let disposeNats: () => Promise<void>;
-  let db: Awaited<ReturnType<typeof migratedDatabase>>;
-  let projector: Awaited<ReturnType<typeof runProjector>>;
-  let app: NestExpressApplication;
+  let pulse: RunningPulse;
   let url: string;
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    ({ names, nc, dispose: disposeNats } = await isolatedNats(2));
-    await ensureStreams(await jetstreamManager(nc), names);
-    db = await migratedDatabase();
-    projector = await runProjector(names, db.url);
-    ({ app, url } = await startApi(names, {}, { DATABASE_URL: db.url, PULSE_INGEST_EVENTS_PER_SECOND: '1000', PULSE_INGEST_BURST: '2000' }));
+    pulse = await startPulse({ apiEnv: { PULSE_INGEST_EVENTS_PER_SECOND: '1000', PULSE_INGEST_BURST: '2000' } });
+    ({ url } = pulse);
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await app.close();
-    await projector.stop();
-    await db.dispose();
-    await disposeNats();
+    await pulse.stop();
   });
 
   const publish = async (events: unknown[], token = TOKENS.producer) => {
