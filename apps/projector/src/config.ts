@@ -5,6 +5,13 @@ export interface ProjectorConfig {
   natsUrl: string;
   databaseUrl: string;
   names: PulseNames;
+  /**
+   * Partitions this process goes for first. Every process can own any partition (so a dead process's
+   * partitions are taken over), but the others wait `takeoverGraceMs` before competing for these.
+   * Empty: all partitions are preferred.
+   */
+  preferredPartitions: number[];
+  takeoverGraceMs: number;
   /** Prefix of durable consumer names, so two deployments (say staging beside production) can read one stream. */
   consumerPrefix: string;
   /** How far behind a partition's newest event time an event may arrive before its bucket is final. */
@@ -13,8 +20,10 @@ export interface ProjectorConfig {
   maxBatchMessages: number;
   /** Events per batch transaction; the batch is cut at the message that crosses it. */
   maxBatchEvents: number;
-  /** Messages read ahead of the batch being written; bounds the projector's memory. */
+  /** Messages read ahead of the batch being written (the consumer's max_ack_pending). */
   readAheadMessages: number;
+  /** Bytes read ahead per partition: reading pauses above it. With the message cap, this bounds memory. */
+  readAheadBytes: number;
   /** JetStream redelivers a message not acked within this time (after a crash, for example). */
   ackWaitMs: number;
   /** How long identities are remembered for de-duplication, in days of event time. */
@@ -58,10 +67,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse',
     names: read(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', 4, 1))),
     consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',
+    preferredPartitions: read(() => {
+      const raw = env.PULSE_PREFERRED_PARTITIONS ?? '';
+      if (!raw.trim()) return [];
+      const list = raw.split(',').map((p) => Number(p.trim()));
+      if (list.some((p) => !Number.isInteger(p) || p < 0)) throw new Error(`PULSE_PREFERRED_PARTITIONS must list partition numbers, got "${raw}"`);
+      return list;
+    }),
+    takeoverGraceMs: read(() => int(env, 'PULSE_TAKEOVER_GRACE_MS', 5000)),
     allowedLatenessMs: read(() => int(env, 'PULSE_ALLOWED_LATENESS_MS', 10_000)),
-    maxBatchMessages: read(() => int(env, 'PULSE_BATCH_MAX_MESSAGES', 200, 1)),
+    maxBatchMessages: read(() => int(env, 'PULSE_BATCH_MAX_MESSAGES', 5000, 1)),
     maxBatchEvents: read(() => int(env, 'PULSE_BATCH_MAX_EVENTS', 20_000, 1)),
-    readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 400, 1)),
+    readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 5000, 1)),
+    readAheadBytes: read(() => int(env, 'PULSE_READ_AHEAD_BYTES', 32 * 1024 * 1024, 1024 * 1024)),
     ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),
     dedupHorizonDays: read(() => int(env, 'PULSE_DEDUP_HORIZON_DAYS', 7, 1)),
     maxFutureSkewMs: read(() => int(env, 'PULSE_MAX_FUTURE_SKEW_MS', 5 * 60_000)),

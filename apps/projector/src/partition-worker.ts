@@ -41,7 +41,9 @@ export class PartitionWorker {
   private messages?: ConsumerMessages;
   private fence?: Fence;
   private readonly queue: JsMsg[] = [];
+  private queuedBytes = 0;
   private wake?: () => void;
+  private drained?: () => void;
   private loop?: Promise<void>;
   private readonly rollups = new RollupRefresher(60_000);
   readonly stats = { batches: 0, events: 0, duplicates: 0, deadLetters: 0, lastError: null as string | null, owned: false };
@@ -69,6 +71,9 @@ export class PartitionWorker {
   }
 
   private async run(): Promise<void> {
+    const { preferredPartitions, takeoverGraceMs } = this.deps.config;
+    // Let the process that prefers this partition take it first; compete only if nobody does.
+    if (preferredPartitions.length && !preferredPartitions.includes(this.partition)) await sleep(takeoverGraceMs);
     while (!this.stopping) {
       if ((await this.acquire()) !== 'owned') {
         await sleep(2000);
@@ -81,6 +86,8 @@ export class PartitionWorker {
         else this.deps.log.error(`${this.durable}: ${(e as Error).message}`);
         await this.messages?.close().catch(() => undefined);
         this.queue.length = 0;
+        this.queuedBytes = 0;
+        this.drained?.();
         this.releaseClient(true);
         await sleep(1000);
       }
@@ -142,11 +149,14 @@ export class PartitionWorker {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.durable);
-    this.messages = await consumer.consume({ max_messages: Math.min(config.readAheadMessages, 256) });
+    this.messages = await consumer.consume({ max_messages: Math.min(config.readAheadMessages, 1000) });
     const reader = (async () => {
       for await (const m of this.messages!) {
         this.queue.push(m);
+        this.queuedBytes += m.data.byteLength;
         this.wake?.();
+        // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
+        if (this.queuedBytes > config.readAheadBytes) await new Promise<void>((r) => (this.drained = r));
       }
     })();
     try {
@@ -162,6 +172,7 @@ export class PartitionWorker {
       }
     } finally {
       await this.messages.close().catch(() => undefined);
+      this.drained?.();
       await reader.catch(() => undefined);
     }
   }
@@ -175,7 +186,13 @@ export class PartitionWorker {
       events += Number(this.queue[n].headers?.get('Pulse-Event-Count') || 1);
       n++;
     }
-    return this.queue.splice(0, n);
+    const batch = this.queue.splice(0, n);
+    for (const m of batch) this.queuedBytes -= m.data.byteLength;
+    if (this.queuedBytes <= this.deps.config.readAheadBytes) {
+      this.drained?.();
+      this.drained = undefined;
+    }
+    return batch;
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
