@@ -3,7 +3,7 @@ import { partitionOf, type PulseNames } from '@pulse/contracts';
 import { publishDeadLetters } from '@pulse/contracts/sdk';
 import { projectBatch, projections, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
-import { decodeMessages, type DecodedEvent, type DecodeLimits, type StoredMessage } from './decode.js';
+import { decodeMessages, recordedEvents, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
@@ -31,6 +31,11 @@ export interface PipelineContext {
   timescale: boolean;
   /** Fences per partition, when a single owner per partition must be enforced. */
   fences?: ReadonlyMap<number, Fence>;
+  /**
+   * 'decide': validate and de-duplicate each event, and record what was not counted (the live pipeline).
+   * 'recorded': follow what the live pipeline recorded (a rebuild, over messages live has committed).
+   */
+  decisions: 'decide' | 'decide-quietly' | 'recorded';
 }
 
 export interface VersionChanges {
@@ -102,9 +107,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     ).rows;
 
     const fresh = messages.filter((m) => m.seq > Number(byPartition.get(partitionOfMessage(m))!.stream_seq));
-    const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
-    if (deadLetters.length) await publishDeadLetters(ctx.js, ctx.names, deadLetters);
-    const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
+    const { newEvents, duplicates, deadLettered } = await resolveEvents(client, ctx, fresh, now);
 
     const applied: VersionChanges[] = [];
     const eventsByPartition = groupBy(newEvents, (e) => e.partition);
@@ -129,7 +132,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
         `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
            dead_letters = dead_letters + $7, messages = messages + $8, stored_ms = greatest(stored_ms, $9), last_error = NULL, updated_at = now()
          WHERE pipeline = $1 AND partition = $2`,
-        [ctx.pipeline, p, last.seq, maxEventMs, partitionEvents.length, countIn(events, p) - partitionEvents.length, deadLetters.filter((d) => d.originalSubject !== undefined && partitionOf(d.originalSubject) === p).length, mine.length, last.storedMs],
+        [ctx.pipeline, p, last.seq, maxEventMs, partitionEvents.length, duplicates.filter((d) => d.partition === p).length, deadLettered.filter((d) => d.partition === p).length, mine.length, last.storedMs],
       );
     }
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.
@@ -139,11 +142,38 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     }
     const revision = applied.length ? Number((await client.query<{ r: string }>(`SELECT nextval('pulse.revision') AS r`)).rows[0].r) : null;
     await client.query('COMMIT');
-    return { revision, applied, events: newEvents.length, duplicates, deadLetters: deadLetters.length, skipped: messages.length - fresh.length };
+    return { revision, applied, events: newEvents.length, duplicates: duplicates.length, deadLetters: deadLettered.length, skipped: messages.length - fresh.length };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Which stored events count. Deciding: validate each (poison to the dead-letter stream), de-duplicate by
+ * identity, and, for the live pipeline, record every position not counted. Recorded: read those
+ * positions back instead, which a rebuild does for everything the live pipeline has committed.
+ */
+async function resolveEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: readonly StoredMessage[], now: Date) {
+  if (!fresh.length) return { newEvents: [], duplicates: [], deadLettered: [] };
+  if (ctx.decisions === 'recorded') {
+    const seqs = fresh.map((m) => m.seq);
+    const { rows } = await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [seqs]);
+    const { events, duplicates, deadLettered } = recordedEvents(fresh, rows);
+    return { newEvents: events, duplicates, deadLettered };
+  }
+  const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
+  if (deadLetters.length) await publishDeadLetters(ctx.js, ctx.names, deadLetters);
+  const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
+  const deadLettered = deadLetters.map((d) => ({ seq: d.originalSequence!, partition: partitionOf(d.originalSubject!), index: d.batchIndex ?? -1, reason: d.code }));
+  if (ctx.decisions === 'decide' && (duplicates.length || deadLettered.length)) {
+    const skips = [...duplicates.map((d) => ({ seq: d.seq, index: d.index, reason: 'duplicate' })), ...deadLettered];
+    await client.query(
+      `INSERT INTO pulse.skipped_events (stream_seq, batch_index, reason) SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [skips.map((s) => s.seq), skips.map((s) => s.index), skips.map((s) => s.reason)],
+    );
+  }
+  return { newEvents, duplicates, deadLettered };
 }
 
 const versionLateness = new Map<string, number>();
@@ -170,12 +200,6 @@ async function latenessOf(client: pg.ClientBase, versions: Array<{ name: Project
 
 function partitionOfMessage(m: StoredMessage): number {
   return partitionOf(m.subject);
-}
-
-function countIn(events: readonly DecodedEvent[], partition: number): number {
-  let n = 0;
-  for (const e of events) if (e.partition === partition) n++;
-  return n;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {

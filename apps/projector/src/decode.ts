@@ -14,6 +14,8 @@ export interface StoredMessage {
 export interface DecodedEvent extends BatchEvent {
   seq: number;
   partition: number;
+  /** Position in its message's batch. */
+  index: number;
 }
 
 export interface DecodeLimits {
@@ -62,9 +64,44 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
       } else if (timeMs < m.storedMs - limits.horizonMs) {
         letter('beyond_dedup_horizon', `event time ${event.time} is older than the de-duplication horizon (${Math.round(limits.horizonMs / 86_400_000)} days) when it was stored, so it cannot be counted exactly once`, JSON.stringify(event), ids);
       } else {
-        events.push({ event, timeMs, arrivedMs: m.storedMs, seq: m.seq, partition });
+        events.push({ event, timeMs, arrivedMs: m.storedMs, seq: m.seq, partition, index });
       }
     });
   }
   return { events, deadLetters };
+}
+
+export interface Skip {
+  stream_seq: string;
+  batch_index: number;
+  reason: string;
+}
+
+/**
+ * Turns stored messages into events following decisions the live pipeline already recorded (which
+ * positions were duplicates or dead letters): the events are parsed, not validated or de-duplicated
+ * again. Only for messages the live pipeline has committed.
+ */
+export function recordedEvents(messages: readonly StoredMessage[], skips: readonly Skip[]): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }> } {
+  const skipped = new Map<string, string>(skips.map((s) => [`${s.stream_seq}/${s.batch_index}`, s.reason]));
+  const events: DecodedEvent[] = [];
+  const duplicates: DecodedEvent[] = [];
+  const deadLettered: Array<{ seq: number; partition: number }> = [];
+  for (const m of messages) {
+    const partition = partitionOf(m.subject);
+    if (skipped.has(`${m.seq}/-1`)) {
+      deadLettered.push({ seq: m.seq, partition });
+      continue;
+    }
+    const parsed = decodeMessage(m.data);
+    const items = (Array.isArray(parsed) ? parsed : [parsed]) as BatchEvent['event'][];
+    items.forEach((event, index) => {
+      const reason = skipped.get(`${m.seq}/${index}`);
+      const decoded = { event, timeMs: Date.parse(event.time), arrivedMs: m.storedMs, seq: m.seq, partition, index };
+      if (reason === undefined) events.push(decoded);
+      else if (reason === 'duplicate') duplicates.push(decoded);
+      else deadLettered.push({ seq: m.seq, partition });
+    });
+  }
+  return { events, duplicates, deadLettered };
 }

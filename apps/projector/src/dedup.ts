@@ -11,16 +11,20 @@ export function identityHash(source: string, id: string): string {
 /**
  * Keeps the first occurrence of each identity, in stream order: within the batch in memory, and against
  * everything projected before through `table` (inside the caller's transaction, so a rolled-back batch
- * forgets its identities too). Returns the new events and how many were duplicates.
+ * forgets its identities too). Returns the new events and the duplicates.
  */
-export async function firstOccurrences(client: pg.ClientBase, table: string, events: readonly DecodedEvent[]): Promise<{ fresh: DecodedEvent[]; duplicates: number }> {
-  if (!events.length) return { fresh: [], duplicates: 0 };
+export async function firstOccurrences(client: pg.ClientBase, table: string, events: readonly DecodedEvent[]): Promise<{ fresh: DecodedEvent[]; duplicates: DecodedEvent[] }> {
+  if (!events.length) return { fresh: [], duplicates: [] };
   const inBatch = new Map<string, DecodedEvent>();
+  const duplicates: DecodedEvent[] = [];
   const days: number[] = [];
   const ids: string[] = [];
   for (const e of events) {
     const id = identityHash(e.event.source, e.event.id);
-    if (inBatch.has(id)) continue;
+    if (inBatch.has(id)) {
+      duplicates.push(e);
+      continue;
+    }
     inBatch.set(id, e);
     days.push(Math.floor(e.timeMs / 86_400_000));
     ids.push(id);
@@ -31,7 +35,7 @@ export async function firstOccurrences(client: pg.ClientBase, table: string, eve
   );
   const inserted = new Set(rows.map((r) => r.id));
   const fresh: DecodedEvent[] = [];
-  for (const [id, e] of inBatch) if (inserted.has(id)) fresh.push(e);
   // Map iteration keeps insertion order, which is stream order.
-  return { fresh, duplicates: events.length - fresh.length };
+  for (const [id, e] of inBatch) (inserted.has(id) ? fresh : duplicates).push(e);
+  return { fresh, duplicates };
 }

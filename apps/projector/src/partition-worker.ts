@@ -149,7 +149,8 @@ export class PartitionWorker {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.durable);
-    this.messages = await consumer.consume({ max_messages: Math.min(config.readAheadMessages, 1000) });
+    // Pulled by bytes: message sizes vary from one event to a thousand.
+    this.messages = await consumer.consume({ max_bytes: Math.max(1024 * 1024, Math.floor(config.readAheadBytes / 4)) });
     const reader = (async () => {
       for await (const m of this.messages!) {
         this.queue.push(m);
@@ -205,6 +206,7 @@ export class PartitionWorker {
       limits: { maxFutureSkewMs: this.deps.config.maxFutureSkewMs, horizonMs: this.deps.config.dedupHorizonDays * 86_400_000 },
       timescale: this.deps.timescale,
       fences: new Map([[this.partition, this.fence!]]),
+      decisions: 'decide',
     };
     for (let attempt = 0; ; attempt++) {
       try {

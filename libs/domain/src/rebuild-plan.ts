@@ -18,6 +18,11 @@ export interface RebuildRequest {
   reason: string;
   /** Events per second the rebuild may use at most; it also yields whenever the live pipeline lags. */
   maxEventsPerSecond?: number;
+  /**
+   * Validate and de-duplicate every stored event again instead of following the live pipeline's recorded
+   * decisions: slower, for when those decisions themselves are in doubt.
+   */
+  reverify?: boolean;
 }
 
 export type RebuildCheck = { ok: true; request: RebuildRequest } | { ok: false; problems: string[] };
@@ -42,8 +47,9 @@ export function checkRebuildRequest(input: Record<string, unknown>): RebuildChec
   }
   const max = input.maxEventsPerSecond;
   if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 100)) problems.push('maxEventsPerSecond must be an integer >= 100');
+  if (input.reverify !== undefined && typeof input.reverify !== 'boolean') problems.push('reverify must be true or false');
   if (problems.length) return { ok: false, problems };
-  return { ok: true, request: { projection: projection as ProjectionName, mode: mode as RebuildMode, from, reason, maxEventsPerSecond: max as number | undefined } };
+  return { ok: true, request: { projection: projection as ProjectionName, mode: mode as RebuildMode, from, reason, maxEventsPerSecond: max as number | undefined, reverify: input.reverify === true } };
 }
 
 export interface RebuildProgress {

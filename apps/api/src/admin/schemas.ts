@@ -35,6 +35,7 @@ export const adminSchemas = {
       from: { type: ['string', 'integer'], description: 'ISO time (from-time) or stream sequence (from-sequence)' },
       reason: { type: 'string', minLength: 3, description: 'why: kept in the audit record' },
       maxEventsPerSecond: { type: 'integer', minimum: 100 },
+      reverify: { type: 'boolean', description: 'validate and de-duplicate every stored event again instead of following the live pipeline\'s recorded decisions (slower)' },
     },
   },
   replayBody: {

@@ -6,7 +6,7 @@ import { rebuildProgress, type RebuildRequest, type StoredOperation } from '@pul
 import type pg from 'pg';
 import { commitBatch, type Fence, type PipelineContext } from '../commit-batch.js';
 import type { ProjectorConfig } from '../config.js';
-import type { StoredMessage } from '../decode.js';
+import { PartitionReader } from './partition-reader.js';
 import { schemaOf } from '../read-models.js';
 import { copyBeforeCutoff } from './copy-before-cutoff.js';
 
@@ -167,6 +167,7 @@ export class RebuildJob {
 
   private async project(): Promise<void> {
     const { config, js } = this.deps;
+    const reverify = this.op.options.reverify === true;
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
       seenTable: this.seenTable,
@@ -175,35 +176,45 @@ export class RebuildJob {
       limits: { maxFutureSkewMs: config.maxFutureSkewMs, horizonMs: config.dedupHorizonDays * 86_400_000 },
       timescale: this.deps.timescale,
       fences: await this.fences(),
+      // Normally the rebuild follows the live pipeline's recorded decisions (duplicates, dead letters) and
+      // so never reads past what live has committed; `reverify` decides everything again instead.
+      decisions: reverify ? 'decide-quietly' : 'recorded',
     };
-    const position = async () => Number((await this.client.query<{ s: string }>(`SELECT min(stream_seq) AS s FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline])).rows[0].s);
-    // An ordered consumer reads the whole stream in sequence order from where the checkpoints are.
-    const consumer = await js.consumers.get(config.names.eventsStream, { filter_subjects: config.names.allEvents(), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: (await position()) + 1 });
+    const partitions = Array.from({ length: config.names.partitions }, (_, p) => p);
+    const { rows } = await this.client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
+    const position = new Map(rows.map((r) => [r.partition, Number(r.stream_seq)]));
+    // One ordered consumer per partition, so each partition advances up to its own bound.
+    const readers = await Promise.all(partitions.map((p) => PartitionReader.open(js, config.names.eventsStream, config.names.partitionFilter(p), position.get(p)! + 1, config.readAheadBytes)));
     const maxEps = this.op.options.maxEventsPerSecond;
-    let reached = await position();
-    // Under a rate cap a batch holds about a second of events, so the pause after it stays short.
-    let perMessage = 100;
-    const step = async (): Promise<number> => {
-      const batch: StoredMessage[] = [];
-      const size = maxEps ? Math.max(1, Math.min(config.maxBatchMessages, Math.floor(maxEps / perMessage))) : config.maxBatchMessages;
-      const messages = await consumer.fetch({ max_messages: size, expires: 1000 });
-      for await (const m of messages) batch.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data });
+    const batchSize = maxEps ? Math.max(1, Math.min(config.maxBatchMessages, Math.ceil(maxEps / 50))) : config.maxBatchMessages;
+    const liveCheckpoints = async (client: pg.ClientBase, lock = false) =>
+      new Map((await client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = 'live' ORDER BY partition${lock ? ' FOR UPDATE' : ''}`)).rows.map((r) => [r.partition, Number(r.stream_seq)]));
+
+    /** Projects partition p's next messages up to `bound`; the number of events applied. */
+    const advance = async (p: number, bound: number): Promise<number> => {
+      const batch = readers[p].take(bound, batchSize);
       if (!batch.length) return 0;
       const result = await commitBatch(this.client, ctx, batch, new Date());
-      perMessage = Math.max(1, (result.events + result.duplicates + result.deadLetters) / batch.length);
-      reached = batch[batch.length - 1].seq;
-      await this.reportProgress(reached, result.events, batch[batch.length - 1].storedMs);
+      position.set(p, batch[batch.length - 1].seq);
+      await this.reportProgress(Math.min(...position.values()), result.events, batch[batch.length - 1].storedMs);
       return result.events;
     };
-    for (;;) {
-      await this.checkCancelled();
-      const started = Date.now();
-      const events = await step();
-      // Throttle: an explicit cap, and always giving way when the live pipeline falls behind.
-      if (maxEps && events) await this.pause((events / maxEps) * 1000 - (Date.now() - started));
-      if (events && (await this.deps.livePending()) > config.readAheadMessages) await sleep(100);
-      const head = (await this.deps.jsm.streams.info(config.names.eventsStream)).state.last_seq;
-      if (head - reached <= config.maxBatchMessages && (await this.handOff(() => reached, step))) return;
+
+    try {
+      for (;;) {
+        await this.checkCancelled();
+        const started = Date.now();
+        const live = await liveCheckpoints(this.client);
+        let events = 0;
+        for (const p of partitions) events += await advance(p, reverify ? Infinity : live.get(p) ?? 0);
+        // Throttle: an explicit cap, and always giving way when the live pipeline falls behind.
+        if (maxEps && events) await this.pause((events / maxEps) * 1000 - (Date.now() - started));
+        if (events && (await this.deps.livePending()) > config.readAheadMessages) await sleep(50);
+        if (partitions.every((p) => position.get(p)! >= (live.get(p) ?? 0)) && (await this.handOff(readers, position, advance, liveCheckpoints))) return;
+        if (!events) await readers[0].waitForMessages(partitions.map((p) => readers[p]), 200);
+      }
+    } finally {
+      await Promise.all(readers.map((r) => r.close()));
     }
   }
 
@@ -259,25 +270,40 @@ export class RebuildJob {
    * commits back; the rebuild then projects whatever live had committed beyond its position, so at the
    * swap the new version has everything live has, and live feeds it everything after.
    */
-  private async handOff(reached: () => number, step: () => Promise<number>): Promise<boolean> {
+  private async handOff(
+    readers: PartitionReader[],
+    position: Map<number, number>,
+    advance: (p: number, bound: number) => Promise<number>,
+    liveCheckpoints: (client: pg.ClientBase, lock?: boolean) => Promise<Map<number, number>>,
+  ): Promise<boolean> {
     const { config } = this.deps;
     const lock = await this.deps.pool.connect();
     lock.on('error', () => undefined);
     await lock.query('BEGIN');
     try {
-      const live = await lock.query<{ stream_seq: string }>(`SELECT stream_seq FROM pulse.checkpoints WHERE pipeline = 'live' ORDER BY partition FOR UPDATE`);
-      const liveAt = Math.max(0, ...live.rows.map((r) => Number(r.stream_seq)));
-      for (let idle = 0; reached() < liveAt; ) {
-        if (!(await step()) && reached() < liveAt && ++idle > 3) {
-          await lock.query('ROLLBACK');
-          return false;
+      const live = await liveCheckpoints(lock, true);
+      // Live is held: project what it committed beyond the rebuild, partition by partition.
+      for (const [p, liveAt] of live) {
+        for (let idle = 0; position.get(p)! < liveAt; ) {
+          if (!(await advance(p, liveAt))) {
+            if (++idle > 20) {
+              await lock.query('ROLLBACK');
+              return false;
+            }
+            await readers[p].waitForMessages([readers[p]], 100);
+          }
         }
       }
-      const position = reached();
       const status = (await lock.query<{ status: string }>(`SELECT status FROM pulse.operations WHERE id = $1 FOR UPDATE`, [this.op.id])).rows[0].status;
       if (status === 'cancelling') throw new Cancelled();
       const version = this.op.version!;
-      await lock.query(`INSERT INTO pulse.feeds (pipeline, projection, version, partition, after_seq) SELECT 'live', $1, $2, p, $3 FROM generate_series(0, $4 - 1) AS p`, [this.projection, version, position, config.names.partitions]);
+      // From here the live pipeline feeds the new version, each partition after where the rebuild got.
+      const after = [...position.entries()];
+      await lock.query(
+        `INSERT INTO pulse.feeds (pipeline, projection, version, partition, after_seq) SELECT 'live', $1, $2, p, s FROM unnest($3::int[], $4::bigint[]) AS u(p, s)`,
+        [this.projection, version, after.map(([p]) => p), after.map(([, s]) => s)],
+      );
+      const swappedAt = Math.max(...position.values());
       await lock.query(`DELETE FROM pulse.feeds WHERE pipeline = $1`, [this.pipeline]);
       await lock.query(
         `UPDATE pulse.projection_versions SET status = 'retired', retired_at = now(), drop_after = now() + make_interval(secs => $2) WHERE projection = $1 AND status = 'live'`,
@@ -285,13 +311,13 @@ export class RebuildJob {
       );
       await lock.query(`UPDATE pulse.projection_versions SET status = 'live', served_since = now() WHERE projection = $1 AND version = $2`, [this.projection, version]);
       const totals = (await lock.query<{ events: string; duplicates: string; dead_letters: string }>(`SELECT sum(events) AS events, sum(duplicates) AS duplicates, sum(dead_letters) AS dead_letters FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline])).rows[0];
-      const progress = { processedEvents: Number(totals.events), duplicates: Number(totals.duplicates), deadLetters: Number(totals.dead_letters), remainingEvents: 0, etaSeconds: 0, lagEvents: 0, lagSeconds: 0, eventsPerSecond: Math.round(this.rate.eps), position, head: position, version, at: new Date().toISOString() };
+      const progress = { processedEvents: Number(totals.events), duplicates: Number(totals.duplicates), deadLetters: Number(totals.dead_letters), remainingEvents: 0, etaSeconds: 0, lagEvents: 0, lagSeconds: 0, eventsPerSecond: Math.round(this.rate.eps), position: swappedAt, head: swappedAt, version, at: new Date().toISOString() };
       await lock.query(`UPDATE pulse.operations SET status = 'completed', finished_at = now(), progress = $2 WHERE id = $1`, [this.op.id, progress]);
       await lock.query(`DELETE FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
       await lock.query(`DROP TABLE IF EXISTS ${this.seenTable}`);
       await lock.query('COMMIT');
       this.publish({ status: 'completed', ...progress });
-      this.deps.log.log(`rebuild ${this.op.id}: ${this.projection} v${version} is served (swapped at stream sequence ${position})`);
+      this.deps.log.log(`rebuild ${this.op.id}: ${this.projection} v${version} is served (swapped at stream sequence ${swappedAt})`);
       return true;
     } catch (e) {
       await lock.query('ROLLBACK').catch(() => undefined);

@@ -1,0 +1,66 @@
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import type { StoredMessage } from '../decode.js';
+
+/**
+ * Reads one partition of the event store in sequence order (an ordered consumer: no acks, the caller's
+ * checkpoint is the truth) into a buffer bounded in bytes, from which the caller takes messages up to a
+ * sequence of its choosing.
+ */
+export class PartitionReader {
+  private readonly buffer: StoredMessage[] = [];
+  private bytes = 0;
+  private resume?: () => void;
+  private arrived?: () => void;
+  private readonly pump: Promise<void>;
+
+  private constructor(
+    private readonly messages: ConsumerMessages,
+    private readonly maxBytes: number,
+  ) {
+    this.pump = (async () => {
+      for await (const m of messages) {
+        this.buffer.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data });
+        this.bytes += m.data.byteLength;
+        this.arrived?.();
+        if (this.bytes > this.maxBytes) await new Promise<void>((r) => (this.resume = r));
+      }
+    })().catch(() => undefined);
+  }
+
+  static async open(js: JetStreamClient, stream: string, filter: string, fromSeq: number, maxBytes: number): Promise<PartitionReader> {
+    const consumer = await js.consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq });
+    // Pull by bytes, not messages: a thousand batch messages can be a few hundred megabytes, and a flooded
+    // connection starves every request behind it.
+    return new PartitionReader(await consumer.consume({ max_bytes: Math.max(1024 * 1024, Math.floor(maxBytes / 4)) }), maxBytes);
+  }
+
+  /** Up to `max` buffered messages, in order, with a sequence at most `bound`. */
+  take(bound: number, max: number): StoredMessage[] {
+    let n = 0;
+    while (n < this.buffer.length && n < max && this.buffer[n].seq <= bound) n++;
+    const taken = this.buffer.splice(0, n);
+    for (const m of taken) this.bytes -= m.data.byteLength;
+    if (this.bytes <= this.maxBytes && this.resume) {
+      this.resume();
+      this.resume = undefined;
+    }
+    return taken;
+  }
+
+  /** Resolves when any of the readers receives a message, or after `timeoutMs`. */
+  async waitForMessages(readers: readonly PartitionReader[], timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+      ...readers.map((reader) => new Promise<void>((r) => (reader.arrived = r))),
+    ]);
+    clearTimeout(timer);
+    for (const reader of readers) reader.arrived = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.messages.close().catch(() => undefined);
+    this.resume?.();
+    await this.pump;
+  }
+}
