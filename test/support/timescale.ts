@@ -48,21 +48,24 @@ export async function startTimescale(): Promise<TimescaleServer> {
  */
 function freshSessionPerConnection(db: PGlite): SocketDb {
   const messages = new WholeMessages();
+  // The socket handler does not wait for one chunk's reply before passing on the next: replies must
+  // still go out in order, and a chunk's groups must not interleave with the next chunk's.
+  let previous: Promise<unknown> = Promise.resolve();
   const session = {
     get waitReady() {
       return db.waitReady;
     },
     execProtocolRaw: (chunk: Uint8Array, options?: { syncToFs?: boolean }) => {
-      const whole = messages.take(chunk);
-      const trace = ((globalThis as Record<string, unknown>).__trace ??= []) as string[];
-      const types: string[] = [];
-      for (let i = 0; i < whole.length; ) { const t = whole[i]; if (t === 0) { types.push('startup'); i += Buffer.from(whole).readInt32BE(i); } else { types.push(String.fromCharCode(t)); i += 1 + Buffer.from(whole).readInt32BE(i + 1); } }
-      const entry = `${new Date().toISOString()} in=${chunk.length} whole=${whole.length} [${types.join('')}] q=${Buffer.from(whole).toString('latin1').replace(/[^ -~]/g, '.').slice(0, 80)}`;
-      trace.push(entry);
-      if (trace.length > 40) trace.shift();
-      // Nothing complete yet: no reply, as for a Parse before its Sync (the handler sends nothing).
-      const p = whole.length ? db.execProtocolRaw(whole, options) : Promise.resolve(new Uint8Array(0));
-      return p.then((out) => { trace.push(`   -> out=${out.length} ${Buffer.from(out).toString('latin1').replace(/[^ -~]/g, '.').slice(0, 120)}`); return out; }, (e) => { trace.push(`   -> ERR ${e}`); throw e; });
+      const groups = messages.take(chunk);
+      const reply = previous.then(async () => {
+        const replies: Buffer[] = [];
+        // A copy: the reply is a view of PGlite's output buffer, which its next call overwrites.
+        for (const group of groups) replies.push(Buffer.from(await db.execProtocolRaw(group, options)));
+        // Nothing complete yet gives an empty reply, as a Parse before its Sync does: the handler sends nothing.
+        return Buffer.concat(replies);
+      });
+      previous = reply.catch(() => undefined);
+      return reply;
     },
     // The socket handler holds this lock for the whole life of a connection. It rejects it when the
     // socket fails and never looks at the outcome, so nothing here may reject.
@@ -70,6 +73,7 @@ function freshSessionPerConnection(db: PGlite): SocketDb {
       db.runExclusive(async () => {
         messages.reset(); // a new connection starts with its startup message
         await connection().catch(() => undefined);
+        await previous;
         try {
           // Raw protocol messages: we hold the lock that exec() and query() would wait for.
           for (const sql of ['ROLLBACK', 'DISCARD ALL', 'SET search_path TO public']) await db.execProtocolRaw(simpleQuery(sql));
@@ -83,11 +87,20 @@ function freshSessionPerConnection(db: PGlite): SocketDb {
   return session as unknown as SocketDb;
 }
 
+/** PostgreSQL's PQ_RECV_BUFFER_SIZE, the receive buffer of PGlite's backend too. */
+const RECV_BUFFER = 8192;
+
 /**
- * pglite-socket 0.0.20 hands PGlite each TCP chunk as it arrives, as if it held whole protocol
- * messages. A message split across chunks (a large Bind, or just an unlucky read) then puts PGlite
- * out of step with the client, which waits for its reply forever. This cuts the byte stream of one
- * connection into whole messages and keeps the rest for the next chunk (fixed upstream, pglite#873).
+ * Cuts the byte stream of one connection into whole protocol messages, in groups PGlite can take in
+ * one execProtocolRaw() call. Two defects of the pinned versions make this necessary:
+ * - pglite-socket 0.0.20 passes each TCP chunk on as if it held whole messages; a message split
+ *   across chunks puts PGlite out of step with the client (fixed upstream, pglite#873).
+ * - PGlite's interactive_one() goes on to the next message of a call only while its 8 KiB receive
+ *   buffer still holds data. When a message ends exactly where a buffer fill ends, it returns and
+ *   the rest of the call is dropped unread: a Parse/Bind/Describe/Execute/Sync of 8214 bytes got
+ *   ParseComplete and BindComplete back, and the client waited forever for the rest.
+ * So a call holds messages that fit one buffer fill together, or one larger message alone. Startup
+ * and password messages go alone too: PGlite answers them and ignores the rest of their call.
  */
 class WholeMessages {
   private rest = Buffer.alloc(0);
@@ -96,21 +109,32 @@ class WholeMessages {
     this.rest = Buffer.alloc(0);
   }
 
-  take(chunk: Uint8Array): Uint8Array {
+  take(chunk: Uint8Array): Uint8Array[] {
     const bytes = this.rest.length ? Buffer.concat([this.rest, chunk]) : Buffer.from(chunk);
+    const groups: Uint8Array[] = [];
+    let start = 0;
     let end = 0;
     for (;;) {
       // Startup-phase messages (StartupMessage, SSLRequest, CancelRequest) have no type byte and start
       // with their length, whose first byte is 0; every later message has a non-zero type byte.
       const typed = bytes[end] !== 0;
-      const header = typed ? 5 : 4;
-      if (bytes.length - end < header) break;
+      if (bytes.length - end < (typed ? 5 : 4)) break;
       const length = (typed ? 1 : 0) + bytes.readInt32BE(end + (typed ? 1 : 0));
       if (bytes.length - end < length) break;
+      const alone = !typed || bytes[end] === 0x70 /* 'p' */ || length > RECV_BUFFER;
+      if (end > start && (alone || end + length - start > RECV_BUFFER)) {
+        groups.push(bytes.subarray(start, end));
+        start = end;
+      }
       end += length;
+      if (alone) {
+        groups.push(bytes.subarray(start, end));
+        start = end;
+      }
     }
+    if (end > start) groups.push(bytes.subarray(start, end));
     this.rest = bytes.subarray(end);
-    return bytes.subarray(0, end);
+    return groups;
   }
 }
 

@@ -35,9 +35,13 @@ export async function queryBreakdown(models: ReadModels, q: BreakdownQuery) {
     groups.set(key, g);
   }
   const result = [...groups.entries()].map(([value, g]) => ({ dims: { [q.by]: value }, value: metric.kind === 'ratio' ? (g.den ? g.num / g.den : null) : g.num }));
-  result.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
+  // Equal values in the order of their dimension value: otherwise which of them make the top `limit`
+  // would depend on the order the database happens to return groups in.
+  result.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || codeUnitOrder(a.dims[q.by], b.dims[q.by]));
   return { metric: metric.name, by: q.by, from: new Date(fromMs).toISOString(), to: new Date(q.toMs).toISOString(), rows: result.slice(0, q.limit) };
 }
+
+const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function toMsInvalid(q: BreakdownQuery): boolean {
   return !(q.toMs > q.fromMs);

@@ -14,7 +14,7 @@ export async function queryCorrections(models: ReadModels, metricName: string, g
   const [history, total, watermarkMs] = await Promise.all([
     models.pool.query<{ metric: string; first_recorded_at: Date; watermark: Date; late_events: string; delta: string; partition: number; bucket: Date }>(
       `SELECT metric, bucket, first_recorded_at, watermark, late_events, delta, partition FROM "${version.schema}".corrections
-       WHERE metric = ANY($1::text[]) AND grain = $2 AND bucket >= $3 AND bucket < $4 ORDER BY first_recorded_at, watermark`,
+       WHERE metric = ANY($1::text[]) AND grain = $2 AND bucket >= $3 AND bucket < $4 ORDER BY first_recorded_at, watermark, bucket, metric COLLATE "C", partition`,
       [base, fine, new Date(start), new Date(end)],
     ),
     models.pool.query<{ metric: string; value: string }>(
@@ -60,7 +60,7 @@ export async function queryReconciliation(models: ReadModels, dayStartMs: number
     const top = await models.pool.query<{ metric: string; bucket: Date; delta: string; late_events: string; first_recorded_at: Date }>(
       `SELECT metric, bucket, sum(delta) AS delta, sum(late_events) AS late_events, min(first_recorded_at) AS first_recorded_at
        FROM "${version.schema}".corrections WHERE metric = ANY($1::text[]) AND grain = '1m' AND bucket >= $2 AND bucket < $3
-       GROUP BY metric, bucket ORDER BY sum(late_events) DESC, abs(sum(delta)) DESC LIMIT 20`,
+       GROUP BY metric, bucket ORDER BY sum(late_events) DESC, abs(sum(delta)) DESC, metric COLLATE "C", bucket LIMIT 20`,
       [names, from, to],
     );
     const f = new Map(facts.rows.map((r) => [r.metric, r]));
@@ -74,6 +74,10 @@ export async function queryReconciliation(models: ReadModels, dayStartMs: number
     }
     for (const t of top.rows) largest.push({ metric: t.metric, grain: '1m', bucket: t.bucket.toISOString(), delta: Number(t.delta), lateEvents: Number(t.late_events), recordedAt: t.first_recorded_at.toISOString(), unit: metricNamed(t.metric)!.unit });
   }
-  largest.sort((a, b) => b.lateEvents - a.lateEvents || Math.abs(b.delta) - Math.abs(a.delta));
+  // Ties broken by metric and bucket, here as in each query: which 20 are kept must not depend on the
+  // order the database happens to return equal rows in.
+  largest.sort((a, b) => b.lateEvents - a.lateEvents || Math.abs(b.delta) - Math.abs(a.delta) || codeUnitOrder(a.metric, b.metric) || codeUnitOrder(a.bucket, b.bucket));
   return { date: from.toISOString().slice(0, 10), from: from.toISOString(), to: to.toISOString(), metrics: rows, largestRevisions: largest.slice(0, 20) };
 }
+
+const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
