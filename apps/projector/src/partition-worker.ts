@@ -1,7 +1,8 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
+import { BoundedPull } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
 import type { ProjectorConfig } from './config.js';
@@ -38,7 +39,7 @@ class ConnectionLost extends Error {
 export class PartitionWorker {
   private stopping = false;
   private client?: pg.PoolClient;
-  private messages?: ConsumerMessages;
+  private messages?: BoundedPull;
   private fence?: Fence;
   private readonly queue: JsMsg[] = [];
   private queuedBytes = 0;
@@ -144,15 +145,14 @@ export class PartitionWorker {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Number(checkpoint.rows[0].stream_seq) + 1,
       ack_wait: nanos(config.ackWaitMs),
-      // The server stops delivering at this many unacked messages: this is what bounds memory.
+      // Unacked messages: the read-ahead in bytes (BoundedPull) plus the batch being committed stay under this.
       max_ack_pending: config.readAheadMessages,
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.durable);
-    // Pulled by bytes: message sizes vary from one event to a thousand.
-    this.messages = await consumer.consume({ max_bytes: Math.max(1024 * 1024, Math.floor(config.readAheadBytes / 4)) });
+    this.messages = new BoundedPull(consumer, () => config.readAheadBytes - this.queuedBytes, (e) => this.deps.log.warn(`${this.durable}: pulling failed (${e.message}); pulling again`));
     const reader = (async () => {
-      for await (const m of this.messages!) {
+      for await (const m of this.messages!.messages()) {
         this.queue.push(m);
         this.queuedBytes += m.data.byteLength;
         this.wake?.();

@@ -1,4 +1,5 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, type Consumer, type JetStreamClient } from '@nats-io/jetstream';
+import { BoundedPull } from '../bounded-pull.js';
 import type { StoredMessage } from '../decode.js';
 
 /**
@@ -12,13 +13,16 @@ export class PartitionReader {
   private resume?: () => void;
   private arrived?: () => void;
   private readonly pump: Promise<void>;
+  private readonly pull: BoundedPull;
 
   private constructor(
-    private readonly messages: ConsumerMessages,
+    consumer: Consumer,
     private readonly maxBytes: number,
   ) {
+    const pull = new BoundedPull(consumer, () => this.maxBytes - this.bytes);
+    this.pull = pull;
     this.pump = (async () => {
-      for await (const m of messages) {
+      for await (const m of pull.messages()) {
         this.buffer.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data });
         this.bytes += m.data.byteLength;
         this.arrived?.();
@@ -29,9 +33,7 @@ export class PartitionReader {
 
   static async open(js: JetStreamClient, stream: string, filter: string, fromSeq: number, maxBytes: number): Promise<PartitionReader> {
     const consumer = await js.consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq });
-    // Pull by bytes, not messages: a thousand batch messages can be a few hundred megabytes, and a flooded
-    // connection starves every request behind it.
-    return new PartitionReader(await consumer.consume({ max_bytes: Math.max(1024 * 1024, Math.floor(maxBytes / 4)) }), maxBytes);
+    return new PartitionReader(consumer, maxBytes);
   }
 
   /** Up to `max` buffered messages, in order, with a sequence at most `bound`. */
@@ -59,7 +61,7 @@ export class PartitionReader {
   }
 
   async close(): Promise<void> {
-    await this.messages.close().catch(() => undefined);
+    await this.pull.close();
     this.resume?.();
     await this.pump;
   }

@@ -1,0 +1,72 @@
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { BoundedPull } from './bounded-pull.js';
+import { eventually, isolatedNats } from '../../../test/support/services.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('pulling a partition whose messages range from one event to hundreds', () => {
+  let nc: NatsConnection;
+  let dispose: () => Promise<void>;
+  let stream: string;
+  let subject: string;
+
+  beforeEach(async () => {
+    const isolated = await isolatedNats(1);
+    ({ nc, dispose } = isolated);
+    stream = isolated.names.eventsStream;
+    subject = `${isolated.names.root}.events.orders.placed.0`;
+    await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${isolated.names.root}.events.>`] });
+  });
+  afterEach(async () => dispose());
+
+  // Sizes chosen so that a pull's remaining byte budget is often smaller than the next message: what
+  // made consume({ max_bytes }) stall for half a minute at a time on nats-server 2.9.
+  const sizeOf = (i: number) => (i % 10 === 0 ? 20_000 + ((i * 7919) % 100_000) : 100 + ((i * 104_729) % 5000));
+
+  async function publishWhileTailing(count: number): Promise<void> {
+    const js = jetstream(nc);
+    for (let i = 0; i < count; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, count - i) }, (_, k) => {
+          const h = headers();
+          h.set('Nats-Msg-Id', `m${i + k}`);
+          return js.publish(subject, new Uint8Array(sizeOf(i + k)), { headers: h });
+        }),
+      );
+      await sleep(10);
+    }
+  }
+
+  it('delivers every message of a live tail, in order, and never holds more than its budget plus one message', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add(stream, { durable_name: 'tail', ack_policy: AckPolicy.Explicit, max_ack_pending: 5000 });
+    const consumer = await jetstream(nc).consumers.get(stream, 'tail');
+    const budget = 256 * 1024;
+    let held = 0;
+    let mostHeld = 0;
+    const received: JsMsg[] = [];
+    const pull = new BoundedPull(consumer, () => budget - held);
+    const reading = (async () => {
+      for await (const m of pull.messages()) {
+        received.push(m);
+        held += m.data.byteLength;
+        mostHeld = Math.max(mostHeld, held);
+        // The caller works through what it holds, slower than it arrives at times.
+        if (held > budget) {
+          await sleep(5);
+          held = 0;
+        }
+        m.ack();
+      }
+    })();
+
+    await publishWhileTailing(1500);
+    await eventually(() => (received.length === 1500 ? true : undefined), 20_000, 'every published message');
+    await pull.close();
+    await reading;
+
+    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+    expect(mostHeld).toBeLessThanOrEqual(budget + 120_000);
+  });
+});
