@@ -76,12 +76,11 @@ interface CheckpointRow {
  */
 export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, messages: readonly StoredMessage[], now: Date): Promise<CommitResult> {
   const partitions = [...new Set(messages.map((m) => partitionOfMessage(m)))];
-  await client.query('BEGIN');
+  // Asynchronous commit: a database crash may lose the last few hundred milliseconds of commits, but
+  // effects and checkpoint are lost together, and every worker restarts its consumer from the stored
+  // checkpoint after losing its connection, so those messages are simply projected again.
+  await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
   try {
-    // Asynchronous commit: a database crash may lose the last few hundred milliseconds of commits, but
-    // effects and checkpoint are lost together, and every worker restarts its consumer from the stored
-    // checkpoint after losing its connection, so those messages are simply projected again.
-    await client.query('SET LOCAL synchronous_commit TO off');
     const checkpoints = (
       await client.query<CheckpointRow>(
         `SELECT partition, stream_seq, max_event_ms, owner, epoch FROM pulse.checkpoints WHERE pipeline = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE`,

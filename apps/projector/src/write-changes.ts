@@ -70,7 +70,10 @@ export async function writeChanges(client: pg.ClientBase, schema: string, change
       FROM unnest(${param(rows.map((r) => r.sessionId), 'text[]')}, ${param(rows.map((r) => r.firstMs), 'bigint[]')}, ${param(rows.map((r) => r.lastMs), 'bigint[]')},
                   ${param(rows.map((r) => r.channel), 'text[]')}, ${param(rows.map((r) => r.country), 'text[]')}) AS u(i, f, l, c, n)
       ON CONFLICT (session_id, partition) DO UPDATE SET first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
-        channel = coalesce(s.channel, excluded.channel), country = coalesce(s.country, excluded.country)`);
+        channel = coalesce(s.channel, excluded.channel), country = coalesce(s.country, excluded.country)
+      -- Most touches change nothing (last_seen moves in 15 s steps): skip those rewrites.
+      WHERE excluded.last_seen > s.last_seen OR excluded.first_seen < s.first_seen
+        OR (s.channel IS NULL AND excluded.channel IS NOT NULL) OR (s.country IS NULL AND excluded.country IS NOT NULL)`);
   }
 
   if (!parts.length) return;

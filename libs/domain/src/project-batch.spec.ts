@@ -77,6 +77,22 @@ describe('late events', () => {
   });
 });
 
+describe('session activity', () => {
+  it('keeps the first touch exactly and the last one in 15-second steps, the same however the events were batched', () => {
+    const events = [
+      pageViewed({ time: at(16), data: { sessionId: 's1' } }),
+      sessionStarted({ time: at(1), data: { sessionId: 's1', channel: 'app' } }),
+      productViewed({ time: at(29), data: { sessionId: 's1' } }),
+      cartItemAdded({ time: at(44), data: { sessionId: 's1' } }),
+      pageViewed({ time: at(31), data: { sessionId: 's1' } }),
+    ];
+    const whole = given(...events).whenProjected();
+    const oneByOne = given(...events).whenProjected({ batchSize: 1 });
+    expect(whole.session('s1')).toMatchObject({ first: at(1), last: at(30), channel: 'app' });
+    expect(oneByOne.session('s1')).toEqual(whole.session('s1'));
+  });
+});
+
 describe('checkout health and funnel', () => {
   it('counts every step and failure reason', () => {
     const model = given(

@@ -1,5 +1,5 @@
 import type { PulseEvent } from '@pulse/contracts';
-import type { Dims, Projection, SessionTouch, StockLevel, StockMovement } from './projection.js';
+import { SESSION_ACTIVITY_RESOLUTION_MS, type Dims, type Projection, type SessionTouch, type StockLevel, type StockMovement } from './projection.js';
 import { metricNamed } from './metrics.js';
 import { bucketStart, GRAIN_MS, type Grain } from './time.js';
 import { watermarkAt } from './watermark.js';
@@ -165,12 +165,13 @@ class Accumulator {
     },
     sessionTouch: (sessionId: string, atMs: number, channel?: string, country?: string) => {
       const row = this.sessions.get(sessionId);
+      const step = atMs - (((atMs % SESSION_ACTIVITY_RESOLUTION_MS) + SESSION_ACTIVITY_RESOLUTION_MS) % SESSION_ACTIVITY_RESOLUTION_MS);
       if (!row) {
-        this.sessions.set(sessionId, { sessionId, firstMs: atMs, lastMs: atMs, channel: channel ?? null, country: country ?? null });
+        this.sessions.set(sessionId, { sessionId, firstMs: atMs, lastMs: step, channel: channel ?? null, country: country ?? null });
         return;
       }
       if (atMs < row.firstMs) row.firstMs = atMs;
-      if (atMs > row.lastMs) row.lastMs = atMs;
+      if (step > row.lastMs) row.lastMs = step;
       row.channel ??= channel ?? null;
       row.country ??= country ?? null;
     },

@@ -28,9 +28,19 @@ export interface StockLevel {
   reorderPoint: number | null;
 }
 
+/**
+ * Session activity is kept at this resolution: `lastMs` is the start of the 15-second step of the latest
+ * touch. Nearly every clickstream event touches its session, so at exact resolution the sessions table
+ * took an update per event; at 15 s a session is rewritten at most every 15 s, and "active in the last
+ * 5 minutes" is off by at most 15 s at the edge of the window. It is a step of event time, so the
+ * stored value does not depend on how events were batched (replays and rebuilds give the same rows).
+ */
+export const SESSION_ACTIVITY_RESOLUTION_MS = 15_000;
+
 export interface SessionTouch {
   sessionId: string;
   firstMs: number;
+  /** Latest touch, rounded down to SESSION_ACTIVITY_RESOLUTION_MS. */
   lastMs: number;
   channel: string | null;
   country: string | null;

@@ -27,6 +27,7 @@ export function given(...items: Array<PulseEvent | Arriving>) {
       const facts = new Map<string, FactDelta>();
       const corrections = new Map<string, CorrectionDelta>();
       const stock = new Map<string, { reportedAtMs: number; available: number; movements: Array<{ atMs: number; delta: number }> }>();
+      const sessions = new Map<string, { firstMs: number; lastMs: number; channel: string | null; country: string | null }>();
       for (let i = 0; i < Math.max(events.length, 1); i += batchSize) {
         const batch = events.slice(i, i + batchSize).map(({ event, arrivedMs }) => ({ event, timeMs: Date.parse(event.time), arrivedMs }));
         const result = projectBatch({ partition: options.partition ?? 0, events: batch, allowedLatenessMs: options.allowedLatenessMs ?? 10_000, projections: options.projections ?? Object.values(all) });
@@ -53,6 +54,12 @@ export function given(...items: Array<PulseEvent | Arriving>) {
             if (l.reportedAtMs >= s.reportedAtMs) Object.assign(s, { reportedAtMs: l.reportedAtMs, available: l.available });
             stock.set(key, s);
           }
+          for (const t of changes.sessions) {
+            // As the sessions upsert merges them: earliest first touch, latest last touch, first known channel and country.
+            const row = sessions.get(t.sessionId);
+            if (!row) sessions.set(t.sessionId, { firstMs: t.firstMs, lastMs: t.lastMs, channel: t.channel, country: t.country });
+            else Object.assign(row, { firstMs: Math.min(row.firstMs, t.firstMs), lastMs: Math.max(row.lastMs, t.lastMs), channel: row.channel ?? t.channel, country: row.country ?? t.country });
+          }
           for (const m of changes.stockMovements) {
             const key = `${m.sku}|${m.warehouse}`;
             const s = stock.get(key) ?? { reportedAtMs: -Infinity, available: 0, movements: [] };
@@ -68,6 +75,11 @@ export function given(...items: Array<PulseEvent | Arriving>) {
           return rows(metric, grain)
             .filter((f) => Object.entries(dims).every(([k, v]) => (JSON.parse(f.dimKey) as Record<string, string>)[k] === v))
             .reduce((sum, f) => sum + f.value, 0);
+        },
+        /** A session's activity row, times as ISO strings. */
+        session(id: string) {
+          const row = sessions.get(id);
+          return row && { ...row, first: new Date(row.firstMs).toISOString(), last: new Date(row.lastMs).toISOString() };
         },
         bucket(metric: string, grain: Grain, at: string) {
           const bucketRows = rows(metric, grain).filter((f) => f.bucketMs === Date.parse(at));
