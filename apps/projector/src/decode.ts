@@ -83,20 +83,28 @@ export interface Skip {
  * again. Only for messages the live pipeline has committed.
  */
 export function recordedEvents(messages: readonly StoredMessage[], skips: readonly Skip[]): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }> } {
-  const skipped = new Map<string, string>(skips.map((s) => [`${s.stream_seq}/${s.batch_index}`, s.reason]));
+  // Skips are a few in a hundred events: look them up per message, and per event only where a message has any.
+  const skipped = new Map<number, Map<number, string>>();
+  for (const s of skips) {
+    const seq = Number(s.stream_seq);
+    let reasons = skipped.get(seq);
+    if (!reasons) skipped.set(seq, (reasons = new Map()));
+    reasons.set(s.batch_index, s.reason);
+  }
   const events: DecodedEvent[] = [];
   const duplicates: DecodedEvent[] = [];
   const deadLettered: Array<{ seq: number; partition: number }> = [];
   for (const m of messages) {
     const partition = partitionOf(m.subject);
-    if (skipped.has(`${m.seq}/-1`)) {
+    const reasons = skipped.get(m.seq);
+    if (reasons?.has(-1)) {
       deadLettered.push({ seq: m.seq, partition });
       continue;
     }
     const parsed = decodeMessage(m.data);
     const items = (Array.isArray(parsed) ? parsed : [parsed]) as BatchEvent['event'][];
     items.forEach((event, index) => {
-      const reason = skipped.get(`${m.seq}/${index}`);
+      const reason = reasons?.get(index);
       const decoded = { event, timeMs: Date.parse(event.time), arrivedMs: m.storedMs, seq: m.seq, partition, index };
       if (reason === undefined) events.push(decoded);
       else if (reason === 'duplicate') duplicates.push(decoded);
