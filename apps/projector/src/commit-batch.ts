@@ -1,10 +1,11 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { partitionOf, type PulseNames } from '@pulse/contracts';
 import { publishDeadLetters } from '@pulse/contracts/sdk';
-import { projectBatch, projections, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
+import type { ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
-import { decodeMessages, recordedEvents, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
+import { decodeMessages, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
+import { foldEvents, foldRecorded, type Fold, type FoldGroup, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
 
@@ -38,11 +39,7 @@ export interface PipelineContext {
   decisions: 'decide' | 'decide-quietly' | 'recorded';
 }
 
-export interface VersionChanges {
-  projection: string;
-  version: number;
-  changes: ProjectionChanges;
-}
+export type { VersionChanges };
 
 export interface CommitResult {
   revision: number | null;
@@ -106,32 +103,28 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     ).rows;
 
     const fresh = messages.filter((m) => m.seq > Number(byPartition.get(partitionOfMessage(m))!.stream_seq));
-    const { newEvents, duplicates, deadLettered } = await resolveEvents(client, ctx, fresh, now);
+    const groups = await foldGroups(client, feeds);
+    let fold: Fold;
+    if (ctx.decisions === 'recorded') {
+      const skips = fresh.length ? (await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [fresh.map((m) => m.seq)])).rows : [];
+      fold = foldRecorded({ partitions, groups, messages: fresh, skips });
+    } else {
+      const { newEvents, duplicates, deadLettered } = await decideEvents(client, ctx, fresh, now);
+      fold = foldEvents(partitions, groups, newEvents, { duplicates, deadLettered });
+    }
+    const { applied } = fold;
 
-    const applied: VersionChanges[] = [];
-    const eventsByPartition = groupBy(newEvents, (e) => e.partition);
     for (const p of partitions) {
-      const partitionEvents = eventsByPartition.get(p) ?? [];
-      for (const group of groupBy(feeds.filter((f) => f.partition === p), (f) => `${f.after_seq}|${f.cutoff_ms}`).values()) {
-        // A version fed from a later sequence (taken over from a rebuild) sees only what follows it.
-        const afterSeq = Number(group[0].after_seq);
-        const events = partitionEvents.filter((e) => e.seq > afterSeq);
-        if (!events.length) continue;
-        const cutoff = group[0].cutoff_ms === null ? undefined : Number(group[0].cutoff_ms);
-        const versions = group.map((f) => ({ name: f.projection as ProjectionName, version: f.version }));
-        for (const [allowedLatenessMs, members] of await latenessOf(client, versions)) {
-          const result = projectBatch({ partition: p, events, allowedLatenessMs, projections: members.map((v) => projections[v.name]), cutoffMs: cutoff });
-          result.changes.forEach((changes, i) => applied.push({ projection: members[i].name, version: members[i].version, changes }));
-        }
-      }
-      const maxEventMs = partitionEvents.reduce<number | null>((max, e) => (max === null || e.timeMs > max ? e.timeMs : max), checkpointOf(p).max_event_ms === null ? null : Number(checkpointOf(p).max_event_ms));
+      const tally = fold.tallies.get(p)!;
+      const stored = checkpointOf(p).max_event_ms === null ? null : Number(checkpointOf(p).max_event_ms);
+      const maxEventMs = tally.maxEventMs === null ? stored : stored === null ? tally.maxEventMs : Math.max(stored, tally.maxEventMs);
       const mine = fresh.filter((m) => partitionOfMessage(m) === p);
       const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
       await client.query(
         `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
            dead_letters = dead_letters + $7, messages = messages + $8, stored_ms = greatest(stored_ms, $9), last_error = NULL, updated_at = now()
          WHERE pipeline = $1 AND partition = $2`,
-        [ctx.pipeline, p, last.seq, maxEventMs, partitionEvents.length, duplicates.filter((d) => d.partition === p).length, deadLettered.filter((d) => d.partition === p).length, mine.length, last.storedMs],
+        [ctx.pipeline, p, last.seq, maxEventMs, tally.events, tally.duplicates, tally.deadLetters, mine.length, last.storedMs],
       );
     }
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.
@@ -141,7 +134,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     }
     const revision = applied.length ? Number((await client.query<{ r: string }>(`SELECT nextval('pulse.revision') AS r`)).rows[0].r) : null;
     await client.query('COMMIT');
-    return { revision, applied, events: newEvents.length, duplicates: duplicates.length, deadLetters: deadLettered.length, skipped: messages.length - fresh.length };
+    const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
+    return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -149,18 +143,11 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
 }
 
 /**
- * Which stored events count. Deciding: validate each (poison to the dead-letter stream), de-duplicate by
- * identity, and, for the live pipeline, record every position not counted. Recorded: read those
- * positions back instead, which a rebuild does for everything the live pipeline has committed.
+ * Which stored events count, decided here: validate each (poison to the dead-letter stream), de-duplicate
+ * by identity, and, for the live pipeline, record every position not counted so a rebuild can follow.
  */
-async function resolveEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: readonly StoredMessage[], now: Date) {
+async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: readonly StoredMessage[], now: Date) {
   if (!fresh.length) return { newEvents: [], duplicates: [], deadLettered: [] };
-  if (ctx.decisions === 'recorded') {
-    const seqs = fresh.map((m) => m.seq);
-    const { rows } = await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [seqs]);
-    const { events, duplicates, deadLettered } = recordedEvents(fresh, rows);
-    return { newEvents: events, duplicates, deadLettered };
-  }
   const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
   if (deadLetters.length) await publishDeadLetters(ctx.js, ctx.names, deadLetters);
   const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
@@ -173,6 +160,18 @@ async function resolveEvents(client: pg.ClientBase, ctx: PipelineContext, fresh:
     );
   }
   return { newEvents, duplicates, deadLettered };
+}
+
+/** The feeds of a batch's partitions, grouped into versions projected alike. */
+async function foldGroups(client: pg.ClientBase, feeds: readonly FeedRow[]): Promise<FoldGroup[]> {
+  const groups: FoldGroup[] = [];
+  for (const group of groupBy(feeds, (f) => `${f.partition}|${f.after_seq}|${f.cutoff_ms}`).values()) {
+    const versions = group.map((f) => ({ name: f.projection as ProjectionName, version: f.version }));
+    for (const [allowedLatenessMs, members] of await latenessOf(client, versions)) {
+      groups.push({ partition: group[0].partition, afterSeq: Number(group[0].after_seq), cutoffMs: group[0].cutoff_ms === null ? null : Number(group[0].cutoff_ms), allowedLatenessMs, members });
+    }
+  }
+  return groups;
 }
 
 const versionLateness = new Map<string, number>();
