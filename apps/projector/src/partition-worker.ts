@@ -141,7 +141,8 @@ export class PartitionWorker {
     await jsm.consumers.add(stream, {
       durable_name: this.durable,
       filter_subject: config.names.partitionFilter(this.partition),
-      ack_policy: AckPolicy.Explicit,
+      // One ack per committed batch: the last message acks every earlier one of this partition's consumer.
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Number(checkpoint.rows[0].stream_seq) + 1,
       ack_wait: nanos(config.ackWaitMs),
@@ -211,7 +212,7 @@ export class PartitionWorker {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await commitBatch(this.client!, ctx, stored, new Date());
-        for (const m of batch) m.ack();
+        batch[batch.length - 1].ack();
         this.stats.batches++;
         this.stats.events += result.events;
         this.stats.duplicates += result.duplicates;
