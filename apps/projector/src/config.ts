@@ -32,7 +32,7 @@ export interface ProjectorConfig {
   maxFutureSkewMs: number;
   /** Change notifications are coalesced over this interval. */
   notifyIntervalMs: number;
-  /** Database connections: one per owned partition plus a few for notifications and housekeeping. */
+  /** Database connections: one per owned partition plus a few for notifications and housekeeping, and four for a running rebuild. */
   poolSize: number;
   timescale: 'auto' | 'off';
   /** Stream settings the projector provisions with (the API provisions the same). */

@@ -35,6 +35,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A rebuild scans from this long before its cutoff: any event dated after the cutoff was stored after
 // cutoff - max future skew, so the scan sees all of them.
 const LOOKBACK_MS = 15 * 60_000;
+// Connections a rebuild writes on besides its own (see project()); the pool must hold the live partitions' and these.
+const REBUILD_LANES = 2;
 
 export class Cancelled extends Error {}
 
@@ -190,23 +192,40 @@ export class RebuildJob {
     const liveCheckpoints = async (client: pg.ClientBase, lock = false) =>
       new Map((await client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = 'live' ORDER BY partition${lock ? ' FOR UPDATE' : ''}`)).rows.map((r) => [r.partition, Number(r.stream_seq)]));
 
+    // Two lanes, each with a connection of its own and half of the partitions: while one lane's batch
+    // is written, the other's is decoded and folded (a rebuild is bound by this thread; alone, it would
+    // wait for every write). Partitions keep their rows apart, so lanes never wait for each other's rows.
+    const lanes: Array<{ client: pg.PoolClient; broken: boolean; partitions: number[] }> = [];
+
     /** Projects partition p's next messages up to `bound`; the number of events applied. */
     const advance = async (p: number, bound: number): Promise<number> => {
       const batch = readers[p].take(bound, batchSize);
       if (!batch.length) return 0;
-      const result = await commitBatch(this.client, ctx, batch, new Date());
+      const result = await commitBatch(lanes[p % REBUILD_LANES].client, ctx, batch, new Date());
       position.set(p, batch[batch.length - 1].seq);
       await this.reportProgress(Math.min(...position.values()), result.events, batch[batch.length - 1].storedMs);
       return result.events;
     };
 
     try {
+      for (let i = 0; i < Math.min(REBUILD_LANES, partitions.length); i++) {
+        const lane = { client: await this.deps.pool.connect(), broken: false, partitions: partitions.filter((p) => p % REBUILD_LANES === i) };
+        // A lost connection surfaces in the failing query, which pauses the rebuild for a resume; unheard, it would end the process.
+        lane.client.on('error', () => (lane.broken = true));
+        lanes.push(lane);
+      }
       for (;;) {
         await this.checkCancelled();
         const started = Date.now();
         const live = await liveCheckpoints(this.client);
-        let events = 0;
-        for (const p of partitions) events += await advance(p, reverify ? Infinity : live.get(p) ?? 0);
+        const perLane = await Promise.all(
+          lanes.map(async (lane) => {
+            let n = 0;
+            for (const p of lane.partitions) n += await advance(p, reverify ? Infinity : live.get(p) ?? 0);
+            return n;
+          }),
+        );
+        const events = perLane.reduce((a, b) => a + b, 0);
         // Throttle: an explicit cap, and always giving way when the live pipeline falls behind.
         if (maxEps && events) await this.pause((events / maxEps) * 1000 - (Date.now() - started));
         if (events && (await this.deps.livePending()) > config.readAheadMessages) await sleep(50);
@@ -215,6 +234,7 @@ export class RebuildJob {
       }
     } finally {
       await Promise.all(readers.map((r) => r.close()));
+      for (const lane of lanes) lane.client.release(lane.broken);
     }
   }
 
