@@ -26,14 +26,14 @@ export async function firstOccurrences(client: pg.ClientBase, table: string, eve
       continue;
     }
     inBatch.set(id, e);
-    days.push(Math.floor(e.timeMs / 86_400_000));
     ids.push(id);
   }
   // Inserted in key order, the identities land on neighbouring B-tree pages: about 12% cheaper per event (measured).
-  const order = ids.map((_, i) => i).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+  ids.sort();
+  for (let i = 0; i < ids.length; i++) days[i] = Math.floor(inBatch.get(ids[i])!.timeMs / 86_400_000);
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO ${table} (event_day, id) SELECT DATE '1970-01-01' + d, i FROM unnest($1::int[], $2::uuid[]) AS u(d, i) ON CONFLICT DO NOTHING RETURNING id`,
-    [order.map((i) => days[i]), order.map((i) => ids[i])],
+    [days, ids],
   );
   const inserted = new Set(rows.map((r) => r.id));
   const fresh: DecodedEvent[] = [];
