@@ -32,7 +32,10 @@ export interface ProjectorConfig {
   maxFutureSkewMs: number;
   /** Change notifications are coalesced over this interval. */
   notifyIntervalMs: number;
-  /** Database connections: one per owned partition plus a few for notifications and housekeeping, and four for a running rebuild. */
+  /**
+   * Database connections: one per owned partition, a few for notifications and housekeeping, and four
+   * per running rebuild (its own, two lanes, the swap); several projections may rebuild at once.
+   */
   poolSize: number;
   timescale: 'auto' | 'off';
   /** Stream settings the projector provisions with (the API provisions the same). */
@@ -84,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     dedupHorizonDays: read(() => int(env, 'PULSE_DEDUP_HORIZON_DAYS', 7, 1)),
     maxFutureSkewMs: read(() => int(env, 'PULSE_MAX_FUTURE_SKEW_MS', 5 * 60_000)),
     notifyIntervalMs: read(() => int(env, 'PULSE_NOTIFY_INTERVAL_MS', 100, 10)),
-    poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 12, 2)),
+    poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 24, 2)),
     timescale: timescale as 'auto' | 'off',
     retiredKeepSeconds: read(() => int(env, 'PULSE_RETIRED_KEEP_SECONDS', 3600, 0)),
     streams: {
