@@ -33,7 +33,8 @@ export interface PipelineContext {
   /** Fences per partition, when a single owner per partition must be enforced. */
   fences?: ReadonlyMap<number, Fence>;
   /**
-   * 'decide': validate and de-duplicate each event, and record what was not counted (the live pipeline).
+   * 'decide': validate and de-duplicate each event, dead-letter the poison, and record what was not counted (the live pipeline).
+   * 'decide-quietly': decide the same way, but leave the dead-letter stream and the records alone (a rebuild with `reverify`).
    * 'recorded': follow what the live pipeline recorded (a rebuild, over messages live has committed).
    */
   decisions: 'decide' | 'decide-quietly' | 'recorded';
@@ -149,7 +150,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
 async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: readonly StoredMessage[], now: Date) {
   if (!fresh.length) return { newEvents: [], duplicates: [], deadLettered: [] };
   const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
-  if (deadLetters.length) await publishDeadLetters(ctx.js, ctx.names, deadLetters);
+  // Only the live pipeline keeps dead letters: a rebuild deciding again counts them, the stream already holds them.
+  if (deadLetters.length && ctx.decisions === 'decide') await publishDeadLetters(ctx.js, ctx.names, deadLetters);
   const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
   const deadLettered = deadLetters.map((d) => ({ seq: d.originalSequence!, partition: partitionOf(d.originalSubject!), index: d.batchIndex ?? -1, reason: d.code }));
   if (ctx.decisions === 'decide' && (duplicates.length || deadLettered.length)) {

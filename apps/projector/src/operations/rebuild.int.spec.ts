@@ -136,6 +136,30 @@ describe('rebuilding a projection on a live system', () => {
     }
   }, 120_000);
 
+  it('with reverify, decides every stored event again (validation, de-duplication) and reaches the same version, dead-lettering nothing twice', async () => {
+    const js = jetstream(nc);
+    // A re-sent copy of stored events and a poison message, beside the history: both must count as live decided.
+    await producer.publishValidated(mixedTraffic(2_000, { minutes: 30, seed: 3 }));
+    await js.publish(names.eventSubject('order.placed', 0), 'not json at all');
+    const projector = await runProjector(names, db.url, { retiredKeepSeconds: 3600 });
+    try {
+      await caughtUp(nc, names);
+      const deadLetters = async () => (await (await jetstreamManager(nc)).streams.info(names.deadLetterStream)).state.messages;
+      const before = await deadLetters();
+      expect(before).toBeGreaterThan(0);
+      const reply = await command('rebuild', { projection: 'sales', mode: 'full', reverify: true, reason: 'suspected de-duplication bug', requestedBy: 'test' });
+      await eventually(async () => ((await operation(reply.operation!.id)).status === 'completed' ? true : undefined), 60_000, 'the rebuild to complete');
+      await caughtUp(nc, names);
+      expect(await model.dumpVersion('sales', 2)).toEqual(await model.dumpVersion('sales', 1));
+      const counted = (await model.pool.query<{ duplicates: string; dead_letters: string }>(`SELECT progress->>'duplicates' AS duplicates, progress->>'deadLetters' AS dead_letters FROM pulse.operations WHERE id = $1`, [reply.operation!.id])).rows[0];
+      expect(Number(counted.duplicates)).toBeGreaterThan(0);
+      expect(Number(counted.dead_letters)).toBe(1);
+      expect(await deadLetters()).toBe(before);
+    } finally {
+      await projector.stop();
+    }
+  }, 120_000);
+
   it('cancels a rebuild: the half-built version goes, the served one stays, the audit record says so', async () => {
     const projector = await runProjector(names, db.url);
     try {
