@@ -9,6 +9,14 @@ export interface StoredMessage {
   /** When JetStream stored the message (ms): the reference for "too far in the future" and "too old". */
   storedMs: number;
   data: Uint8Array;
+  /** Events the message carries, from the producer's Pulse-Event-Count header, when it has one. */
+  events?: number;
+}
+
+/** Event type of a stored message, from its subject `<root>.events.<domain>.<type, two tokens>.<partition>`. */
+export function eventTypeOfSubject(subject: string): string {
+  const tokens = subject.split('.');
+  return `${tokens[tokens.length - 3]}.${tokens[tokens.length - 2]}`;
 }
 
 export interface DecodedEvent extends BatchEvent {
@@ -82,7 +90,19 @@ export interface Skip {
  * positions were duplicates or dead letters): the events are parsed, not validated or de-duplicated
  * again. Only for messages the live pipeline has committed.
  */
-export function recordedEvents(messages: readonly StoredMessage[], skips: readonly Skip[]): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }> } {
+export interface UnreadTally {
+  partition: number;
+  events: number;
+  duplicates: number;
+  deadLetters: number;
+}
+
+export function recordedEvents(
+  messages: readonly StoredMessage[],
+  skips: readonly Skip[],
+  /** Event types the rebuilt projections consume: other messages with a known event count are counted, not parsed. */
+  consumed?: ReadonlySet<string>,
+): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }>; unread: UnreadTally[] } {
   // Skips are a few in a hundred events: look them up per message, and per event only where a message has any.
   const skipped = new Map<number, Map<number, string>>();
   for (const s of skips) {
@@ -94,11 +114,19 @@ export function recordedEvents(messages: readonly StoredMessage[], skips: readon
   const events: DecodedEvent[] = [];
   const duplicates: DecodedEvent[] = [];
   const deadLettered: Array<{ seq: number; partition: number }> = [];
+  const unread: UnreadTally[] = [];
   for (const m of messages) {
     const partition = partitionOf(m.subject);
     const reasons = skipped.get(m.seq);
     if (reasons?.has(-1)) {
       deadLettered.push({ seq: m.seq, partition });
+      continue;
+    }
+    if (consumed && m.events !== undefined && !consumed.has(eventTypeOfSubject(m.subject))) {
+      let duplicateCount = 0;
+      for (const reason of reasons?.values() ?? []) if (reason === 'duplicate') duplicateCount++;
+      const skippedCount = reasons?.size ?? 0;
+      unread.push({ partition, events: m.events - skippedCount, duplicates: duplicateCount, deadLetters: skippedCount - duplicateCount });
       continue;
     }
     const parsed = decodeMessage(m.data);
@@ -111,5 +139,5 @@ export function recordedEvents(messages: readonly StoredMessage[], skips: readon
       else deadLettered.push({ seq: m.seq, partition });
     });
   }
-  return { events, duplicates, deadLettered };
+  return { events, duplicates, deadLettered, unread };
 }

@@ -1,6 +1,6 @@
 // The CPU part of a batch, with no I/O: which events count and what they change in each read model.
 import { projectBatch, projections, type ProjectionChanges, type ProjectionName } from '@pulse/domain';
-import { recordedEvents, type DecodedEvent, type Skip, type StoredMessage } from './decode.js';
+import { recordedEvents, type DecodedEvent, type Skip, type StoredMessage, type UnreadTally } from './decode.js';
 
 /** Versions fed alike from one partition: the same feed position, cutoff and allowed lateness. */
 export interface FoldGroup {
@@ -33,7 +33,12 @@ export interface Fold {
 }
 
 /** Runs the domain's folds over a batch's counted events: every feed group of every partition. */
-export function foldEvents(partitions: readonly number[], groups: readonly FoldGroup[], counted: readonly DecodedEvent[], skipped: { duplicates: readonly DecodedEvent[]; deadLettered: ReadonlyArray<{ partition: number }> }): Fold {
+export function foldEvents(
+  partitions: readonly number[],
+  groups: readonly FoldGroup[],
+  counted: readonly DecodedEvent[],
+  skipped: { duplicates: readonly DecodedEvent[]; deadLettered: ReadonlyArray<{ partition: number }>; unread?: readonly UnreadTally[] },
+): Fold {
   const tallies = new Map<number, PartitionTally>(partitions.map((p) => [p, { events: 0, duplicates: 0, deadLetters: 0, maxEventMs: null }]));
   const byPartition = new Map<number, DecodedEvent[]>(partitions.map((p) => [p, []]));
   for (const e of counted) {
@@ -44,6 +49,12 @@ export function foldEvents(partitions: readonly number[], groups: readonly FoldG
   }
   for (const d of skipped.duplicates) tallies.get(d.partition)!.duplicates++;
   for (const d of skipped.deadLettered) tallies.get(d.partition)!.deadLetters++;
+  for (const u of skipped.unread ?? []) {
+    const tally = tallies.get(u.partition)!;
+    tally.events += u.events;
+    tally.duplicates += u.duplicates;
+    tally.deadLetters += u.deadLetters;
+  }
 
   const applied: VersionChanges[] = [];
   for (const group of groups) {
@@ -69,8 +80,12 @@ export interface RecordedFoldInput {
   skips: Skip[];
 }
 
-/** A rebuild's batch: decode following the live pipeline's recorded decisions, then fold. */
+/**
+ * A rebuild's batch: decode following the live pipeline's recorded decisions, then fold. Messages of
+ * event types none of the rebuilt projections consume are counted from their header, not parsed.
+ */
 export function foldRecorded(input: RecordedFoldInput): Fold {
-  const { events, duplicates, deadLettered } = recordedEvents(input.messages, input.skips);
-  return foldEvents(input.partitions, input.groups, events, { duplicates, deadLettered });
+  const consumed = new Set<string>(input.groups.flatMap((g) => g.members.flatMap((m) => projections[m.name].consumes)));
+  const { events, duplicates, deadLettered, unread } = recordedEvents(input.messages, input.skips, consumed);
+  return foldEvents(input.partitions, input.groups, events, { duplicates, deadLettered, unread });
 }

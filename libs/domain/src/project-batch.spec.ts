@@ -138,7 +138,7 @@ describe('inventory', () => {
 
 describe('a projection', () => {
   it('cannot emit a metric that is not one of its own base metrics', () => {
-    const rogue = { name: 'sales' as const, contribute: (_e: unknown, _t: number, emit: (m: string, v: number) => void) => emit('sessions', 1) };
+    const rogue = { name: 'sales' as const, consumes: [], contribute: (_e: unknown, _t: number, emit: (m: string, v: number) => void) => emit('sessions', 1) };
     expect(() => projectBatch({ partition: 0, events: [{ event: orderPlaced(), timeMs: 0, arrivedMs: 0 }], allowedLatenessMs: 0, projections: [rogue] })).toThrow(/not one of its base metrics/);
   });
 

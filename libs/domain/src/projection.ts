@@ -1,4 +1,4 @@
-import type { PulseEvent } from '@pulse/contracts';
+import type { EventType, PulseEvent } from '@pulse/contracts';
 import type { ProjectionName } from './metrics.js';
 
 /** Dimension values of one contribution, always built with the same key order for a metric. */
@@ -60,5 +60,10 @@ export interface Extras {
  */
 export interface Projection {
   name: ProjectionName;
+  /**
+   * The event types `contribute` does anything with. A rebuild of this projection skips messages of
+   * other types without parsing them; a test checks that those types indeed contribute nothing.
+   */
+  consumes: readonly EventType[];
   contribute(event: PulseEvent, timeMs: number, emit: Emit, extras: Extras): void;
 }

@@ -23,7 +23,8 @@ export class PartitionReader {
     this.pull = pull;
     this.pump = (async () => {
       for await (const m of pull.messages()) {
-        this.buffer.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data });
+        const count = Number(m.headers?.get('Pulse-Event-Count'));
+        this.buffer.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data, events: Number.isInteger(count) && count > 0 ? count : undefined });
         this.bytes += m.data.byteLength;
         this.arrived?.();
         if (this.bytes > this.maxBytes) await new Promise<void>((r) => (this.resume = r));

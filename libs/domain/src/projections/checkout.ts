@@ -2,6 +2,7 @@ import type { Projection } from '../projection.js';
 
 export const checkout: Projection = {
   name: 'checkout',
+  consumes: ['checkout.started', 'checkout.failed', 'order.placed', 'order.paid', 'order.payment_failed'],
   contribute(event, _timeMs, emit) {
     switch (event.type) {
       case 'checkout.started':

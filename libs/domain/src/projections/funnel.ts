@@ -7,6 +7,7 @@ import type { Projection } from '../projection.js';
  */
 export const funnel: Projection = {
   name: 'funnel',
+  consumes: ['session.started', 'product.viewed', 'cart.item_added', 'checkout.started', 'order.placed'],
   contribute(event, _timeMs, emit) {
     switch (event.type) {
       case 'session.started':

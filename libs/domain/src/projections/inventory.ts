@@ -7,6 +7,7 @@ import type { Projection } from '../projection.js';
  */
 export const inventory: Projection = {
   name: 'inventory',
+  consumes: ['order.placed', 'stock.received', 'stock.released', 'stock.reserved', 'stock.adjusted', 'stock.level_reported'],
   contribute(event, timeMs, emit, extras) {
     switch (event.type) {
       case 'order.placed':

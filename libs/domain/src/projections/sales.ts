@@ -2,6 +2,7 @@ import type { Projection } from '../projection.js';
 
 export const sales: Projection = {
   name: 'sales',
+  consumes: ['order.placed', 'order.cancelled', 'order.refunded'],
   contribute(event, _timeMs, emit) {
     switch (event.type) {
       case 'order.placed': {

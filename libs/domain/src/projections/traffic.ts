@@ -7,6 +7,7 @@ export function normaliseQuery(query: string): string {
 
 export const traffic: Projection = {
   name: 'traffic',
+  consumes: ['session.started', 'page.viewed', 'product.viewed', 'cart.item_added', 'cart.item_removed', 'checkout.started', 'checkout.failed', 'search.performed'],
   contribute(event, timeMs, emit, extras) {
     switch (event.type) {
       case 'session.started':
