@@ -119,18 +119,12 @@ export class LiveSeries {
       this.source.set('socket');
       this.freshness.received();
     });
-    const offConnect = this.socket.onConnect(() => void subscribe());
-    if (this.socket.status() !== 'connected') void fetchOverHttp();
-    const poll = setInterval(() => {
-      if (this.socket.status() !== 'connected') void fetchOverHttp();
-    }, HTTP_FALLBACK_MS);
+    const unfollow = this.socket.follow(id, subscribe, fetchOverHttp, HTTP_FALLBACK_MS);
 
     return () => {
       stopped = true;
-      clearInterval(poll);
       offUpdate();
-      offConnect();
-      this.socket.send('unsubscribe', { id });
+      unfollow();
     };
   }
 }

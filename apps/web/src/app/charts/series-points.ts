@@ -2,15 +2,7 @@ import type { Dims, WirePoint, WireSeries } from '../api/contract';
 import { toMs } from '../display/display';
 
 /** One bucket as the charts use it: time as epoch ms of the bucket's start. */
-export interface BucketPoint {
-  t: number;
-  value: number | null;
-  final: boolean;
-  revisions: number;
-  lateEvents: number;
-  events: number;
-  lateShare: number;
-}
+export type BucketPoint = Omit<WirePoint, 't'> & { t: number };
 
 export interface BucketSeries {
   /** Identity of the series: its dimensions in a canonical order ('' for totals). */

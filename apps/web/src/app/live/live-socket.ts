@@ -54,6 +54,23 @@ export class LiveSocket {
     return () => this.connectCallbacks.delete(callback);
   }
 
+  /**
+   * Keeps one server-side subscription `id` fed: `subscribe` on every (re)connection, `fetchOverHttp`
+   * now and every `pollMs` while the socket is down. The returned function unsubscribes and stops both.
+   */
+  follow(id: string, subscribe: () => Promise<void>, fetchOverHttp: () => Promise<void>, pollMs: number): () => void {
+    const offConnect = this.onConnect(() => void subscribe());
+    if (this.status() !== 'connected') void fetchOverHttp();
+    const poll = setInterval(() => {
+      if (this.status() !== 'connected') void fetchOverHttp();
+    }, pollMs);
+    return () => {
+      clearInterval(poll);
+      offConnect();
+      this.send('unsubscribe', { id });
+    };
+  }
+
   on<T>(event: string, handler: (message: T) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) {

@@ -80,18 +80,12 @@ export class NowFeed {
       const { id: _id, ...now } = message;
       apply(now, 'socket');
     });
-    const offConnect = this.socket.onConnect(() => void subscribe());
-    if (this.socket.status() !== 'connected') void fetchOverHttp();
-    const poll = setInterval(() => {
-      if (this.socket.status() !== 'connected') void fetchOverHttp();
-    }, HTTP_FALLBACK_MS);
+    const unfollow = this.socket.follow(id, subscribe, fetchOverHttp, HTTP_FALLBACK_MS);
 
     return () => {
       stopped = true;
-      clearInterval(poll);
       offNow();
-      offConnect();
-      this.socket.send('unsubscribe', { id });
+      unfollow();
     };
   }
 }
