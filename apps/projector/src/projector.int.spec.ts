@@ -54,13 +54,15 @@ describe('projector against real NATS and PostgreSQL', () => {
     expect(Number(rows[0].d)).toBe(20);
   });
 
-  it('puts late and out-of-order events in the bucket of their event time and records the revision', async () => {
+  it('puts late (minutes and hours) and out-of-order events in the bucket of their event time and records the revision', async () => {
     // One identity-hashed partition decides lateness; pick ids that land in partition 0 for a clear story.
     await producer.publishValidated([orderPlaced({ id: 'a', time: at(10), data: { totalMinor: 500 } }), orderPlaced({ id: 'b', time: at(200), data: { totalMinor: 700 } })]);
     await caughtUp(nc, names);
     // Ten minutes of event time later, an order of 10:00:30 arrives: the 10:00 minute was final.
-    await producer.publishValidated([orderPlaced({ id: 'c', time: at(800) }), orderPlaced({ id: 'late', time: at(30), data: { totalMinor: 250 } })]);
+    // And one dated three hours before the rest arrives in the same batch.
+    await producer.publishValidated([orderPlaced({ id: 'c', time: at(800) }), orderPlaced({ id: 'late', time: at(30), data: { totalMinor: 250 } }), orderPlaced({ id: 'hours-late', time: at(-3 * 3600 + 5), data: { totalMinor: 400 } })]);
     await caughtUp(nc, names);
+    expect(await model.bucket('sales', 'revenue', '1m', at(-3 * 3600))).toEqual({ value: 400, events: 1, lateEvents: 1, revisions: 1 });
 
     const minute = await model.bucket('sales', 'revenue', '1m', at(0));
     expect(minute.value).toBe(750);
@@ -71,7 +73,7 @@ describe('projector against real NATS and PostgreSQL', () => {
               (SELECT count(*) FROM rm_sales_v1.corrections WHERE metric = 'revenue' AND grain = '1m') AS revisions`,
     );
     expect(Number(rows[0].late)).toBe(Number(rows[0].revisions));
-    expect(await model.total('sales', 'revenue', '1h')).toBe(500 + 700 + 2500 + 250);
+    expect(await model.total('sales', 'revenue', '1h')).toBe(500 + 700 + 2500 + 250 + 400);
   });
 
   it('dead-letters a poison message and an invalid event, and keeps going', async () => {
