@@ -31,7 +31,8 @@ if (args.includes('--help')) {
   --baseline-events N     events in the JetStream baseline
   --rebuild auto|api|projector   how rebuild speed is measured (default auto)
   --no-refine             do not try rates between the last sustained and the first failed step
-  --wait-quiet[=S]        first wait up to S seconds (default 600) for other work on the machine to stop`);
+  --wait-quiet[=S]        first wait up to S seconds (default 600) for other work on the machine to stop
+  --profile               write V8 CPU profiles of the projector, API and load generator to bench/results/profiles`);
   process.exit(0);
 }
 
@@ -45,6 +46,7 @@ const config = {
   baselineEvents: Number(option('baseline-events', quick ? 400_000 : 1_500_000)),
   rebuild: option('rebuild', 'auto'),
   refine: !quick && !args.includes('--no-refine'),
+  profile: args.includes('--profile'),
   partitions: 4,
   batchSize: 1000,
   maxInFlight: 16,
@@ -150,7 +152,9 @@ async function main() {
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
   const env = { NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_ROOT: root, PULSE_PARTITIONS: String(config.partitions) };
-  const projector = spawnApp(repoRoot, 'projector', env, 'projector');
+  // Profiles are written when a process exits, so each stops with SIGTERM and its own shutdown.
+  const nodeArgs = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench', 'results', 'profiles')}`] : [];
+  const projector = spawnApp(repoRoot, 'projector', env, 'projector', nodeArgs);
   cleanup.add('stop the projector', () => stopChild(projector));
   await projectorReady(projector, databaseUrl);
   log(`projector up (pid ${projector.pid}), database migrated`);
@@ -166,6 +170,7 @@ async function main() {
       PULSE_PUSH_INTERVAL_MS: String(config.pushIntervalMs),
     },
     'api',
+    nodeArgs,
   );
   cleanup.add('stop the API', () => stopChild(api));
   await apiReady(api, apiUrl);
@@ -249,7 +254,7 @@ async function main() {
   const loader = fork(
     join(repoRoot, 'bench', 'load-generator.mjs'),
     [JSON.stringify({ apiUrl, token: tokens.producer, batchSize: config.batchSize, maxInFlight: config.maxInFlight, markerEveryMs: config.markerEveryMs, markerSource, traffic: config.traffic })],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=8192'] },
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=8192', ...nodeArgs] },
   );
   cleanup.add('stop the load generator', () => stopChild(loader, 2000));
   const progress = [];

@@ -45,11 +45,11 @@ export async function eventually(check, timeoutMs, what, intervalMs = 100) {
  * Starts `node apps/<app>/dist/main.js` with this environment; its output goes to a log file under
  * bench/results/logs so a failed run can be read afterwards.
  */
-export function spawnApp(repoRoot, app, env, logName) {
+export function spawnApp(repoRoot, app, env, logName, nodeArgs = []) {
   const logs = join(repoRoot, 'bench', 'results', 'logs');
   mkdirSync(logs, { recursive: true });
   const log = createWriteStream(join(logs, `${logName}.log`));
-  const child = spawn(process.execPath, [join(repoRoot, 'apps', app, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'apps', app, 'dist', 'main.js')], {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -81,10 +81,39 @@ function secondKey(dims: Dims | undefined): string {
   return dims?.currency ? `{"currency":${JSON.stringify(dims.currency)}}` : '{}';
 }
 
+/** The rows of one metric and dimension key, per grain: a batch mostly hits the same bucket again, so the last one is kept at hand. */
+class Series {
+  private readonly last: Array<FactDelta | undefined> = [undefined, undefined, undefined, undefined];
+  readonly rows = new Map<number, FactDelta>();
+
+  constructor(
+    readonly metric: string,
+    readonly dimKey: string,
+  ) {}
+
+  row(grain: Grain, index: number, bucketMs: number): FactDelta {
+    const last = this.last[index];
+    if (last !== undefined && last.bucketMs === bucketMs) return last;
+    // Bucket starts are whole seconds, so the grain's index fits in the key beside the start.
+    const key = bucketMs + index;
+    let row = this.rows.get(key);
+    if (!row) {
+      row = { grain, bucketMs, metric: this.metric, dimKey: this.dimKey, value: 0, events: 0, lateEvents: 0, lateValue: 0 };
+      this.rows.set(key, row);
+    }
+    this.last[index] = row;
+    return row;
+  }
+}
+
+const GRAIN_INDEX: Record<Grain, number> = { '1s': 0, '1m': 1, '1h': 2, '1d': 3 };
+
 /** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
 class Accumulator {
-  /** Bucket start (+0 for 1s, +1 for 1m, +2 for 1h, +3 for 1d: starts are whole seconds) → metric and dimensions → row. */
-  readonly facts = new Map<number, Map<string, FactDelta>>();
+  /** Metric and dimension key → its rows. */
+  readonly series = new Map<string, Series>();
+  /** Grains of each metric this projection emitted, checked once. */
+  private readonly grainsOf = new Map<string, readonly Grain[]>();
   readonly corrections = new Map<string, CorrectionDelta>();
   readonly movements = new Map<string, StockMovement>();
   readonly levels = new Map<string, StockLevel>();
@@ -102,40 +131,42 @@ class Accumulator {
   ) {}
 
   readonly emit = (metric: string, value: number, dims?: Dims): void => {
+    const grains = this.grainsOf.get(metric) ?? this.checkMetric(metric);
+    const dimKey = dims ? JSON.stringify(dims) : '{}';
+    const series = this.seriesOf(metric, dimKey);
+    for (const grain of grains) {
+      const bucketMs = bucketStart(this.timeMs, grain);
+      // Hours and days take lateness from their minutes, as their roll-ups do.
+      const late = grain === '1s' ? this.late1s : this.late1m;
+      const target = grain !== '1s' ? series : dims ? this.seriesOf(metric, secondKey(dims)) : series;
+      const row = target.row(grain, GRAIN_INDEX[grain], bucketMs);
+      row.value += value;
+      row.events += 1;
+      if (late) {
+        row.lateEvents += 1;
+        row.lateValue += value;
+        if (grain === '1s' || grain === '1m') this.addCorrection(grain, bucketMs, metric, value);
+      }
+    }
+  };
+
+  private checkMetric(metric: string): readonly Grain[] {
     const definition = metricNamed(metric);
     if (!definition || definition.kind !== 'sum' || definition.projection !== this.projection.name) {
       throw new Error(`projection ${this.projection.name} emitted ${metric}, which is not one of its base metrics`);
     }
-    const dimKey = dims ? JSON.stringify(dims) : '{}';
-    for (const grain of definition.grains) {
-      const bucketMs = bucketStart(this.timeMs, grain);
-      // Hours and days take lateness from their minutes, as their roll-ups do.
-      const late = grain === '1s' ? this.late1s : this.late1m;
-      this.addFact(grain, bucketMs, metric, grain === '1s' ? secondKey(dims) : dimKey, value, late);
-      if (late && (grain === '1s' || grain === '1m')) this.addCorrection(grain, bucketMs, metric, value);
-    }
-  };
+    this.grainsOf.set(metric, definition.grains);
+    return definition.grains;
+  }
 
-  private addFact(grain: Grain, bucketMs: number, metric: string, dimKey: string, value: number, late: boolean): void {
-    // Two-level keys: the bucket map is small and reused, so each contribution builds one short string.
-    const bucketKey = grain === '1s' ? bucketMs : grain === '1m' ? bucketMs + 1 : grain === '1h' ? bucketMs + 2 : bucketMs + 3;
-    let bucket = this.facts.get(bucketKey);
-    if (!bucket) {
-      bucket = new Map();
-      this.facts.set(bucketKey, bucket);
-    }
+  private seriesOf(metric: string, dimKey: string): Series {
     const key = metric + '\u0000' + dimKey;
-    let row = bucket.get(key);
-    if (!row) {
-      row = { grain, bucketMs, metric, dimKey, value: 0, events: 0, lateEvents: 0, lateValue: 0 };
-      bucket.set(key, row);
+    let series = this.series.get(key);
+    if (!series) {
+      series = new Series(metric, dimKey);
+      this.series.set(key, series);
     }
-    row.value += value;
-    row.events += 1;
-    if (late) {
-      row.lateEvents += 1;
-      row.lateValue += value;
-    }
+    return series;
   }
 
   private addCorrection(grain: '1s' | '1m', bucketMs: number, metric: string, value: number): void {
@@ -180,8 +211,8 @@ class Accumulator {
   result(): ProjectionChanges {
     const facts: FactDelta[] = [];
     const touched = new Map<string, TouchedBucket>();
-    for (const bucket of this.facts.values()) {
-      for (const f of bucket.values()) {
+    for (const series of this.series.values()) {
+      for (const f of series.rows.values()) {
         facts.push(f);
         if (f.grain === '1s' || f.grain === '1m') {
           const key = `${f.grain}|${f.metric}|${f.bucketMs}`;

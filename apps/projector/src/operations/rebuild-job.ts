@@ -4,9 +4,9 @@ import type { Logger } from '@nestjs/common';
 import { decodeMessage } from '@pulse/contracts';
 import { rebuildProgress, type RebuildRequest, type StoredOperation } from '@pulse/domain';
 import type pg from 'pg';
-import { commitBatch, type Fence, type PipelineContext } from '../commit-batch.js';
+import type { Fence, PipelineContext } from '../commit-batch.js';
 import type { ProjectorConfig } from '../config.js';
-import { PartitionReader } from './partition-reader.js';
+import { Lane, type LaneSpec } from './rebuild-lanes.js';
 import { schemaOf } from '../read-models.js';
 import { copyBeforeCutoff } from './copy-before-cutoff.js';
 
@@ -36,6 +36,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // cutoff - max future skew, so the scan sees all of them.
 const LOOKBACK_MS = 15 * 60_000;
 // Connections a rebuild writes on besides its own (see project()); the pool must hold the live partitions' and these.
+// Lanes on threads of their own were tried: on two cores they took 65% more CPU per event (each thread
+// compiles the folds anew and parses its own NATS traffic) and rebuilt slower.
 const REBUILD_LANES = 2;
 
 export class Cancelled extends Error {}
@@ -185,64 +187,111 @@ export class RebuildJob {
     const partitions = Array.from({ length: config.names.partitions }, (_, p) => p);
     const { rows } = await this.client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
     const position = new Map(rows.map((r) => [r.partition, Number(r.stream_seq)]));
-    // One ordered consumer per partition, so each partition advances up to its own bound.
-    const readers = await Promise.all(partitions.map((p) => PartitionReader.open(js, config.names.eventsStream, config.names.partitionFilter(p), position.get(p)! + 1, config.readAheadBytes)));
     const maxEps = this.op.options.maxEventsPerSecond;
     const batchSize = maxEps ? Math.max(1, Math.min(config.maxBatchMessages, Math.ceil(maxEps / 50))) : config.maxBatchMessages;
     const liveCheckpoints = async (client: pg.ClientBase, lock = false) =>
       new Map((await client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = 'live' ORDER BY partition${lock ? ' FOR UPDATE' : ''}`)).rows.map((r) => [r.partition, Number(r.stream_seq)]));
 
-    // Two lanes, each with a connection of its own and half of the partitions: while one lane's batch
-    // is written, the other's is decoded and folded (a rebuild is bound by this thread; alone, it would
-    // wait for every write). Partitions keep their rows apart, so lanes never wait for each other's rows.
-    const lanes: Array<{ client: pg.PoolClient; broken: boolean; partitions: number[] }> = [];
+    // Lanes, each with a connection of its own and a share of the partitions: while one lane's batch is
+    // written, the other's is decoded and folded (a rebuild is bound by this thread; alone, it would wait
+    // for every write).
+    const lanes: Lane[] = [];
+    const laneOf = new Map<number, Lane>();
+    const spec = (lanePartitions: number[]): LaneSpec => ({
+      partitions: lanePartitions,
+      positions: Object.fromEntries(lanePartitions.map((p) => [p, position.get(p)!])),
+      stream: config.names.eventsStream,
+      filters: Object.fromEntries(lanePartitions.map((p) => [p, config.names.partitionFilter(p)])),
+      readAheadBytes: config.readAheadBytes,
+      batchSize,
+    });
+    const openLane = async (lanePartitions: number[]): Promise<Lane> => {
+      const client = await this.deps.pool.connect();
+      return Lane.open(spec(lanePartitions), js, client, ctx, (broken) => client.release(broken)).catch((e) => {
+        client.release(true);
+        throw e;
+      });
+    };
 
     /** Projects partition p's next messages up to `bound`; the number of events applied. */
     const advance = async (p: number, bound: number): Promise<number> => {
-      const batch = readers[p].take(bound, batchSize);
-      if (!batch.length) return 0;
-      const result = await commitBatch(lanes[p % REBUILD_LANES].client, ctx, batch, new Date());
-      position.set(p, batch[batch.length - 1].seq);
-      await this.reportProgress(Math.min(...position.values()), result.events, batch[batch.length - 1].storedMs);
-      return result.events;
+      const step = await laneOf.get(p)!.advance(p, bound);
+      if (step.lastSeq === undefined) return 0;
+      position.set(p, step.lastSeq);
+      await this.reportProgress(Math.min(...position.values()), step.events, step.lastStoredMs!);
+      return step.events;
     };
 
     try {
-      for (let i = 0; i < Math.min(REBUILD_LANES, partitions.length); i++) {
-        const lane = { client: await this.deps.pool.connect(), broken: false, partitions: partitions.filter((p) => p % REBUILD_LANES === i) };
-        // A lost connection surfaces in the failing query, which pauses the rebuild for a resume; unheard, it would end the process.
-        lane.client.on('error', () => (lane.broken = true));
+      const count = Math.min(REBUILD_LANES, partitions.length);
+      for (let i = 0; i < count; i++) {
+        const lane = await openLane(partitions.filter((p) => p % count === i));
         lanes.push(lane);
+        for (const p of lane.partitions) laneOf.set(p, lane);
       }
-      for (;;) {
-        await this.checkCancelled();
-        const started = Date.now();
-        const live = await liveCheckpoints(this.client);
-        const perLane = await Promise.all(
-          lanes.map(async (lane) => {
-            let n = 0;
-            for (const p of lane.partitions) n += await advance(p, reverify ? Infinity : live.get(p) ?? 0);
-            return n;
+      // Each lane advances on its own up to the live pipeline's position; this loop only steers: it
+      // refreshes that position, watches for a cancel and for live falling behind, and hands off once
+      // every partition has caught up.
+      let live = await liveCheckpoints(this.client);
+      let yielding = false;
+      let running: { stop: boolean; loops: Promise<void> } | undefined;
+      const laneLoop = async (lane: Lane, state: { stop: boolean }) => {
+        // An explicit cap is shared evenly by the lanes.
+        const laneEps = maxEps ? maxEps / lanes.length : 0;
+        while (!state.stop) {
+          const started = Date.now();
+          let events = 0;
+          for (const p of lane.partitions) events += await advance(p, reverify ? Infinity : live.get(p) ?? 0);
+          if (!events) await lane.waitForMessages(lane.partitions, 100);
+          else if (laneEps) for (let left = (events / laneEps) * 1000 - (Date.now() - started); left > 0 && !state.stop; left -= 100) await sleep(Math.min(100, left));
+          // Always giving way when the live pipeline falls behind.
+          if (events && yielding) await sleep(50);
+        }
+      };
+      const startLanes = () => {
+        const state = { stop: false, loops: Promise.resolve() };
+        // A failing lane stops the others after their current step; the loops settle before its error is thrown.
+        const loops = lanes.map((lane) =>
+          laneLoop(lane, state).catch((e) => {
+            state.stop = true;
+            throw e;
           }),
         );
-        const events = perLane.reduce((a, b) => a + b, 0);
-        // Throttle: an explicit cap, and always giving way when the live pipeline falls behind.
-        if (maxEps && events) await this.pause((events / maxEps) * 1000 - (Date.now() - started));
-        if (events && (await this.deps.livePending()) > config.readAheadMessages) await sleep(50);
-        if (partitions.every((p) => position.get(p)! >= (live.get(p) ?? 0)) && (await this.handOff(readers, position, advance, liveCheckpoints))) return;
-        if (!events) await readers[0].waitForMessages(partitions.map((p) => readers[p]), 200);
+        state.loops = Promise.allSettled(loops).then((results) => {
+          const failed = results.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+        });
+        state.loops.catch(() => undefined); // awaited by the steering loop; this only keeps it from counting as unhandled
+        running = state;
+      };
+      const stopLanes = async () => {
+        if (!running) return;
+        running.stop = true;
+        const { loops } = running;
+        running = undefined;
+        await loops;
+      };
+      try {
+        startLanes();
+        for (;;) {
+          // A lane's failure surfaces here.
+          await Promise.race([sleep(100), running!.loops]);
+          await this.checkCancelled();
+          // Caught up with the position the lanes were given (live has moved on since): the hand-off
+          // holds live back and projects the rest.
+          if (partitions.every((p) => position.get(p)! >= (live.get(p) ?? 0))) {
+            await stopLanes();
+            if (await this.handOff(laneOf, position, advance, liveCheckpoints)) return;
+            startLanes();
+          }
+          live = await liveCheckpoints(this.client);
+          yielding = (await this.deps.livePending()) > config.readAheadMessages;
+        }
+      } finally {
+        await stopLanes().catch(() => undefined);
       }
     } finally {
-      await Promise.all(readers.map((r) => r.close()));
-      for (const lane of lanes) lane.client.release(lane.broken);
-    }
-  }
-
-  /** Waits, but notices a cancel within a quarter of a second. */
-  private async pause(ms: number): Promise<void> {
-    for (let left = ms; left > 0; left -= 250) {
-      await sleep(Math.min(250, left));
-      await this.checkCancelled();
+      await Promise.all(lanes.map((lane) => lane.close()));
     }
   }
 
@@ -291,7 +340,7 @@ export class RebuildJob {
    * swap the new version has everything live has, and live feeds it everything after.
    */
   private async handOff(
-    readers: PartitionReader[],
+    laneOf: ReadonlyMap<number, Lane>,
     position: Map<number, number>,
     advance: (p: number, bound: number) => Promise<number>,
     liveCheckpoints: (client: pg.ClientBase, lock?: boolean) => Promise<Map<number, number>>,
@@ -310,7 +359,7 @@ export class RebuildJob {
               await lock.query('ROLLBACK');
               return false;
             }
-            await readers[p].waitForMessages([readers[p]], 100);
+            await laneOf.get(p)!.waitForMessages([p], 100);
           }
         }
       }
