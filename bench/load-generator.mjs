@@ -1,47 +1,171 @@
-// The producers: a child process of the benchmark that runs the simulator's traffic model in real
-// time and POSTs it to /api/v1/events in batches, with marker orders riding in the same requests.
-// It runs apart from the benchmark's watchers so that its CPU shows separately and so that 200
-// socket clients do not disturb its timing. The parent steers it over IPC.
-import { HttpTransport, TrafficDriver, TrafficModel } from '@pulse/simulator';
+// The producers: a child process of the benchmark that runs the simulator's traffic model and POSTs
+// it to /api/v1/events in batches, with marker orders riding in the same requests. It runs apart from
+// the benchmark's watchers so that its CPU shows separately and so that 200 socket clients do not
+// disturb its timing. The parent steers it over IPC.
+//
+// Real producers do not run on Pulse's machine, so what this process spends is kept out of the
+// measured window as far as it can be: before a step it generates the step's whole traffic (the
+// model ticked at the wall-clock times the events will be sent) and serialises every request body;
+// during the step it only sends them on time; counting what was accepted into the ledger waits for
+// the step's end.
+import { HttpTransport, Ledger, TrafficModel } from '@pulse/simulator';
 import { markerOrder } from './markers.mjs';
 
 const options = JSON.parse(process.argv[2]);
 const http = new HttpTransport({ apiUrl: options.apiUrl, token: options.token });
+const TICK_MS = 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let markersDue = 0;
 let markerOrdinal = 0;
 let markerTimer;
+/** Microseconds to generate and serialise one event, learnt from each preparation; a first guess before any. */
+let prepareMicrosPerEvent = 8;
+
+/** Markers that fell due since the last request, appended to the next one so they travel exactly as the traffic does. */
+function withMarkers(body) {
+  const n = markersDue;
+  markersDue = 0;
+  if (!n) return { body, markers: [] };
+  const at = Date.now();
+  const markers = [];
+  const parts = [];
+  for (let i = 0; i < n; i++) {
+    const k = ++markerOrdinal;
+    markers.push({ k, at });
+    parts.push(JSON.stringify(markerOrder(options.markerSource, k, at)));
+  }
+  process.send({ type: 'markers', sent: markers });
+  return { body: `${body.slice(0, -1)},${parts.join(',')}]`, markers };
+}
 
 /**
- * Wraps the HTTP transport: markers that fell due since the last request are appended to the next
- * batch, so they travel exactly as the traffic does. A marker's ordinal and send time are fixed when
- * its request goes out.
+ * One step's traffic, prepared before it starts and then sent on schedule: batches are cut per tick
+ * of the model as the simulator's driver cuts them, each due when its tick comes.
  */
-const transport = {
-  async deliver(batch) {
-    const n = markersDue;
+class PreparedRun {
+  ledger = new Ledger();
+  counters = { generated: 0, sent: 0, accepted: 0, rejected: 0, duplicates: 0, late: 0, unexpected: 0, failed: 0, errors: 0, requests: 0, retries: 0, inFlight: 0 };
+  lastError;
+  batches = [];
+  delivered = [];
+  inFlight = new Set();
+  stopping = false;
+  wake = () => undefined;
+
+  constructor({ seed, rate, seconds }) {
+    this.rate = rate;
+    const events = Math.ceil(rate * seconds);
+    const started = Date.now();
+    // Planned with room to spare: a start in the past would make every event look late.
+    this.startMs = started + Math.max(1000, 1.5 * prepareMicrosPerEvent * events / 1000 + 500);
+    this.model = new TrafficModel({ seed, startMs: this.startMs, expectedRate: rate, ...options.traffic });
+    let owed = 0;
+    for (let t = this.startMs; t < this.startMs + seconds * 1000; t += TICK_MS) {
+      owed += (rate * TICK_MS) / 1000;
+      const count = Math.floor(owed);
+      owed -= count;
+      const emissions = this.model.tick(t, count);
+      for (let i = 0; i < emissions.length; i += options.batchSize) {
+        const batch = emissions.slice(i, i + options.batchSize);
+        this.batches.push({ dueAt: t, emissions: batch, body: JSON.stringify(batch.map((e) => e.event)) });
+      }
+    }
+    prepareMicrosPerEvent = ((Date.now() - started) * 1000) / Math.max(1, events);
+    this.preparedInMs = Date.now() - started;
+  }
+
+  async run() {
+    const wait = this.startMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.startedAt = Date.now();
     markersDue = 0;
-    if (!n) return http.deliver(batch);
-    const at = Date.now();
-    const sent = [];
-    const markers = [];
-    for (let i = 0; i < n; i++) {
-      const k = ++markerOrdinal;
-      sent.push({ k, at });
-      markers.push({ kind: 'valid', event: markerOrder(options.markerSource, k, at), late: false });
+    markerTimer = setInterval(() => markersDue++, options.markerEveryMs);
+    process.send({ type: 'started', at: this.startedAt, preparedInMs: this.preparedInMs, lateStartMs: Math.max(0, -wait) });
+    for (const batch of this.batches) {
+      if (this.stopping) break;
+      const due = batch.dueAt - Date.now();
+      if (due > 0) await new Promise((r) => ((this.wake = r), setTimeout(r, due)));
+      if (this.stopping) break;
+      while (this.inFlight.size >= options.maxInFlight) await Promise.race(this.inFlight);
+      this.send(batch);
     }
-    process.send({ type: 'markers', sent });
-    try {
-      const delivery = await http.deliver([...batch, ...markers]);
-      const refused = delivery.rejected.filter((i) => i >= batch.length).map((i) => sent[i - batch.length].k);
-      if (refused.length) process.send({ type: 'markers-lost', ks: refused, reason: 'rejected by the API' });
-      return { ...delivery, rejected: delivery.rejected.filter((i) => i < batch.length) };
-    } catch (e) {
-      process.send({ type: 'markers-lost', ks: sent.map((s) => s.k), reason: e.message });
-      throw e;
+  }
+
+  send(batch) {
+    const c = this.counters;
+    c.generated += batch.emissions.length;
+    c.inFlight += batch.emissions.length;
+    const { body, markers } = withMarkers(batch.body);
+    const delivery = http
+      .deliverBody(body, batch.emissions.length + markers.length)
+      .then(
+        ({ rejected, retries }) => {
+          const refusedMarkers = rejected.filter((i) => i >= batch.emissions.length).map((i) => markers[i - batch.emissions.length].k);
+          if (refusedMarkers.length) process.send({ type: 'markers-lost', ks: refusedMarkers, reason: 'rejected by the API' });
+          const refused = rejected.filter((i) => i < batch.emissions.length);
+          c.requests += 1;
+          c.retries += retries;
+          c.sent += batch.emissions.length;
+          c.rejected += refused.length;
+          c.accepted += batch.emissions.length - refused.length;
+          this.delivered.push({ emissions: batch.emissions, refused });
+        },
+        (e) => {
+          if (markers.length) process.send({ type: 'markers-lost', ks: markers.map((m) => m.k), reason: e.message });
+          c.errors += 1;
+          c.failed += batch.emissions.length;
+          this.lastError = e.message;
+        },
+      )
+      .finally(() => {
+        c.inFlight -= batch.emissions.length;
+        this.inFlight.delete(delivery);
+      });
+    this.inFlight.add(delivery);
+  }
+
+  /** Stops sending, delivers the late events the model still holds back, waits for every answer, then counts what was accepted. */
+  async stop() {
+    this.stopping = true;
+    this.wake();
+    await this.running;
+    const rest = this.model.flush();
+    for (let i = 0; i < rest.length; i += options.batchSize) {
+      const batch = rest.slice(i, i + options.batchSize);
+      while (this.inFlight.size >= options.maxInFlight) await Promise.race(this.inFlight);
+      this.send({ emissions: batch, body: JSON.stringify(batch.map((e) => e.event)) });
     }
-  },
-};
+    await Promise.all(this.inFlight);
+    this.endedAt = Date.now();
+    const c = this.counters;
+    for (const { emissions, refused } of this.delivered) {
+      const refusedSet = new Set(refused);
+      emissions.forEach((e, i) => {
+        if (refusedSet.has(i)) {
+          if (e.kind !== 'malformed') c.unexpected += 1;
+          return;
+        }
+        if (e.kind === 'malformed') {
+          c.unexpected += 1;
+          return;
+        }
+        if (e.kind === 'duplicate') c.duplicates += 1;
+        else if (e.late) c.late += 1;
+        this.ledger.add(e.event);
+      });
+    }
+    this.delivered = [];
+    this.batches = [];
+    return this.stats();
+  }
+
+  stats() {
+    const end = this.endedAt ?? Date.now();
+    const elapsedMs = this.startedAt ? end - this.startedAt : 0;
+    return { ...this.counters, elapsedMs, targetRate: this.rate, lastError: this.lastError, heldBack: this.model.heldBack, rate: elapsedMs > 0 ? (this.counters.sent * 1000) / elapsedMs : 0 };
+  }
+}
 
 const finished = [];
 let current;
@@ -103,18 +227,15 @@ process.on('message', async (msg) => {
   try {
     if (msg.type === 'start') {
       // One model per step, stocked for the step's rate, as the demo's simulator would be.
-      const model = new TrafficModel({ seed: msg.seed, startMs: Date.now(), expectedRate: msg.rate, ...options.traffic });
-      current = new TrafficDriver({ model, transport, rate: msg.rate, batchSize: options.batchSize, maxInFlight: options.maxInFlight });
-      current.start();
-      markerTimer = setInterval(() => markersDue++, options.markerEveryMs);
-      process.send({ type: 'started', at: Date.now() });
+      current = new PreparedRun({ seed: msg.seed, rate: msg.rate, seconds: msg.seconds });
+      current.running = current.run();
     } else if (msg.type === 'stop') {
       clearInterval(markerTimer);
       markersDue = 0;
-      const driver = current;
+      const run = current;
       // Late events still held back are delivered now, so the ledger and the stream agree at the end.
-      const stats = await driver.stop({ flushLate: true });
-      finished.push(driver);
+      const stats = await run.stop();
+      finished.push(run);
       current = undefined;
       process.send({ type: 'stopped', at: Date.now(), stats, totals: totals() });
     } else if (msg.type === 'expected') {

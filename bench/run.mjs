@@ -307,8 +307,11 @@ async function main() {
     await awaitQuiet();
     const targetPerMinute = Math.round(millionsPerMinute * 1e6);
     const rate = targetPerMinute / 60;
-    loader.send({ type: 'start', rate, seed: seed++ });
-    const started = await reply('started', 10_000);
+    // The load generator prepares the step's requests first (a few seconds), with traffic for the
+    // warm-up, the measured window and some slack before the stop arrives.
+    loader.send({ type: 'start', rate, seed: seed++, seconds: config.warmupSeconds + config.stepSeconds + 5 });
+    const started = await reply('started', 300_000);
+    log(`  load prepared in ${(started.preparedInMs / 1000).toFixed(1)} s${started.lateStartMs ? `, started ${started.lateStartMs} ms late` : ''}`);
     const from = started.at + config.warmupSeconds * 1000;
     const to = from + config.stepSeconds * 1000;
     log(`step ${perMin(targetPerMinute)} (${fmt(rate)} events/s): ${config.warmupSeconds} s warm-up, then ${config.stepSeconds} s measured`);

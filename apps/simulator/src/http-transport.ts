@@ -77,8 +77,12 @@ export class HttpTransport implements Transport {
     this.sleep = options.sleep ?? sleep;
   }
 
-  async deliver(batch: readonly Emission[]): Promise<Delivery> {
-    const body = JSON.stringify(batch.map((e) => e.event));
+  deliver(batch: readonly Emission[]): Promise<Delivery> {
+    return this.deliverBody(JSON.stringify(batch.map((e) => e.event)), batch.length);
+  }
+
+  /** Delivers a batch already serialised (a JSON array of `size` events), as a load generator that prepares its requests does. */
+  async deliverBody(body: string, size: number): Promise<Delivery> {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
@@ -90,7 +94,7 @@ export class HttpTransport implements Transport {
         continue;
       }
       const { status } = response;
-      if (status === 202) return { rejected: rejectedIndexes((await response.json()) as IngestAnswer, batch.length), retries: attempt - 1 };
+      if (status === 202) return { rejected: rejectedIndexes((await response.json()) as IngestAnswer, size), retries: attempt - 1 };
       if (status === 429 || status === 503) {
         await response.arrayBuffer();
         if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url} still answered ${status} after ${attempt} attempts`, status);
@@ -106,7 +110,7 @@ export class HttpTransport implements Transport {
         // not a problem document; the status and text say enough
       }
       // 422 with a list of rejections: every event of the batch was refused, which a batch of only malformed events earns.
-      if (status === 422 && answer.accepted === 0 && Array.isArray(answer.rejected)) return { rejected: rejectedIndexes(answer, batch.length), retries: attempt - 1 };
+      if (status === 422 && answer.accepted === 0 && Array.isArray(answer.rejected)) return { rejected: rejectedIndexes(answer, size), retries: attempt - 1 };
       throw new DeliveryError(`POST ${this.url} answered ${status}${answer.code ? ` ${answer.code}` : ''}: ${answer.detail ?? text.slice(0, 300)}`, status);
     }
   }
