@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROJECTOR_NODE_FLAGS } from '../scripts/node-flags.mjs';
 import { Cleanup, dropDatabase, eventually, freePort, sleep, spawnApp, stopChild, withDatabase, apiReady, projectorReady } from './stack.mjs';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -154,7 +155,7 @@ async function main() {
   const env = { NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_ROOT: root, PULSE_PARTITIONS: String(config.partitions) };
   // Profiles are written when a process exits, so each stops with SIGTERM and its own shutdown.
   const nodeArgs = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench', 'results', 'profiles')}`] : [];
-  const projector = spawnApp(repoRoot, 'projector', env, 'projector', nodeArgs);
+  const projector = spawnApp(repoRoot, 'projector', env, 'projector', [...nodeArgs, ...PROJECTOR_NODE_FLAGS]);
   cleanup.add('stop the projector', () => stopChild(projector));
   await projectorReady(projector, databaseUrl);
   log(`projector up (pid ${projector.pid}), database migrated`);

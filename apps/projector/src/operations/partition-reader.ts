@@ -37,10 +37,14 @@ export class PartitionReader {
     return new PartitionReader(consumer, maxBytes);
   }
 
-  /** Up to `max` buffered messages, in order, with a sequence at most `bound`. */
-  take(bound: number, max: number): StoredMessage[] {
+  /**
+   * Buffered messages in order, with a sequence at most `bound`: up to `max` of them, and cut at the
+   * message that reaches `maxEvents` (counted from the producer's header; one per message without it).
+   */
+  take(bound: number, max: number, maxEvents = Infinity): StoredMessage[] {
     let n = 0;
-    while (n < this.buffer.length && n < max && this.buffer[n].seq <= bound) n++;
+    let events = 0;
+    while (n < this.buffer.length && n < max && events < maxEvents && this.buffer[n].seq <= bound) events += this.buffer[n++].events ?? 1;
     const taken = this.buffer.splice(0, n);
     for (const m of taken) this.bytes -= m.data.byteLength;
     if (this.bytes <= this.maxBytes && this.resume) {

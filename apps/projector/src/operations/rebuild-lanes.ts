@@ -18,6 +18,11 @@ export interface LaneSpec {
   filters: Record<number, string>;
   readAheadBytes: number;
   batchSize: number;
+  /**
+   * Events per batch: decoded events live until their batch commits, and batches small enough for
+   * them to die young keep garbage collection cheap.
+   */
+  batchEvents: number;
 }
 
 /**
@@ -52,7 +57,7 @@ export class Lane {
 
   /** Projects partition p's next buffered messages with a sequence at most `bound`. */
   async advance(p: number, bound: number): Promise<Advanced> {
-    const batch = this.readers.get(p)!.take(bound, this.spec.batchSize);
+    const batch = this.readers.get(p)!.take(bound, this.spec.batchSize, this.spec.batchEvents);
     if (!batch.length) return { events: 0 };
     const result = await commitBatch(this.client, this.ctx, batch, new Date());
     const last = batch[batch.length - 1];
