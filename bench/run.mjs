@@ -52,7 +52,7 @@ const config = {
   batchSize: 1000,
   maxInFlight: 16,
   markerEveryMs: 200,
-  pushIntervalMs: 250,
+  pushIntervalMs: 100,
   drainTimeoutSeconds: quick ? 45 : 90,
   rebuildTimeoutSeconds: quick ? 45 : 150,
   // The demo's mix, with lateness bounded to a minute so the held-back events stay few.

@@ -91,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     tokens: attempt(() => parseTokens(env)),
     ingestRate: { perSecond: attempt(() => int(env, 'PULSE_INGEST_EVENTS_PER_SECOND', 200_000, 1)), burst: attempt(() => int(env, 'PULSE_INGEST_BURST', 400_000, 1)) },
-    pushIntervalMs: attempt(() => int(env, 'PULSE_PUSH_INTERVAL_MS', 250, 10)),
+    pushIntervalMs: attempt(() => int(env, 'PULSE_PUSH_INTERVAL_MS', 100, 10)),
     statementTimeoutMs: attempt(() => int(env, 'PULSE_STATEMENT_TIMEOUT_MS', 5000, 100)),
     databasePoolSize: attempt(() => int(env, 'PULSE_API_DB_POOL_SIZE', 10, 1)),
     consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',

@@ -86,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),
     dedupHorizonDays: read(() => int(env, 'PULSE_DEDUP_HORIZON_DAYS', 7, 1)),
     maxFutureSkewMs: read(() => int(env, 'PULSE_MAX_FUTURE_SKEW_MS', 5 * 60_000)),
-    notifyIntervalMs: read(() => int(env, 'PULSE_NOTIFY_INTERVAL_MS', 100, 10)),
+    notifyIntervalMs: read(() => int(env, 'PULSE_NOTIFY_INTERVAL_MS', 50, 10)),
     poolSize: read(() => int(env, 'PULSE_DB_POOL_SIZE', 24, 2)),
     timescale: timescale as 'auto' | 'off',
     retiredKeepSeconds: read(() => int(env, 'PULSE_RETIRED_KEEP_SECONDS', 3600, 0)),

@@ -5,7 +5,7 @@ import { LiveSocket } from './live-socket';
 export type Liveness = 'live' | 'stale' | 'offline';
 
 /**
- * The server pushes at most every 250 ms and, while the shop has traffic, the newest bucket changes on
+ * The server pushes at most every 100 ms (by default) and, while the shop has traffic, the newest bucket changes on
  * nearly every push; when nothing changes (a quiet shop) it still sends a heartbeat every 5 s. Ten
  * seconds without a single message, data or heartbeat, means the pipeline or the connection stalled,
  * even if the socket still claims to be connected.
