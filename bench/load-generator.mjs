@@ -39,6 +39,19 @@ function withMarkers(body) {
   return { body: `${body.slice(0, -1)},${parts.join(',')}]`, markers };
 }
 
+const KIND = { valid: 0, late: 1, duplicate: 2, malformed: 3 };
+
+/**
+ * A request ready to send: its body, and what kind of emission each event is. The events themselves
+ * are not kept (the ledger reads them back from the body after the step): a heap of a million live
+ * event objects would cost the step garbage-collection time.
+ */
+function prepared(emissions, dueAt) {
+  const kinds = new Uint8Array(emissions.length);
+  emissions.forEach((e, i) => (kinds[i] = e.kind === 'valid' ? (e.late ? KIND.late : KIND.valid) : KIND[e.kind]));
+  return { dueAt, kinds, body: JSON.stringify(emissions.map((e) => e.event)) };
+}
+
 /**
  * One step's traffic, prepared before it starts and then sent on schedule: batches are cut per tick
  * of the model as the simulator's driver cuts them, each due when its tick comes.
@@ -66,10 +79,7 @@ class PreparedRun {
       const count = Math.floor(owed);
       owed -= count;
       const emissions = this.model.tick(t, count);
-      for (let i = 0; i < emissions.length; i += options.batchSize) {
-        const batch = emissions.slice(i, i + options.batchSize);
-        this.batches.push({ dueAt: t, emissions: batch, body: JSON.stringify(batch.map((e) => e.event)) });
-      }
+      for (let i = 0; i < emissions.length; i += options.batchSize) this.batches.push(prepared(emissions.slice(i, i + options.batchSize), t));
     }
     prepareMicrosPerEvent = ((Date.now() - started) * 1000) / Math.max(1, events);
     this.preparedInMs = Date.now() - started;
@@ -94,32 +104,32 @@ class PreparedRun {
 
   send(batch) {
     const c = this.counters;
-    c.generated += batch.emissions.length;
-    c.inFlight += batch.emissions.length;
+    c.generated += batch.kinds.length;
+    c.inFlight += batch.kinds.length;
     const { body, markers } = withMarkers(batch.body);
     const delivery = http
-      .deliverBody(body, batch.emissions.length + markers.length)
+      .deliverBody(body, batch.kinds.length + markers.length)
       .then(
         ({ rejected, retries }) => {
-          const refusedMarkers = rejected.filter((i) => i >= batch.emissions.length).map((i) => markers[i - batch.emissions.length].k);
+          const refusedMarkers = rejected.filter((i) => i >= batch.kinds.length).map((i) => markers[i - batch.kinds.length].k);
           if (refusedMarkers.length) process.send({ type: 'markers-lost', ks: refusedMarkers, reason: 'rejected by the API' });
-          const refused = rejected.filter((i) => i < batch.emissions.length);
+          const refused = rejected.filter((i) => i < batch.kinds.length);
           c.requests += 1;
           c.retries += retries;
-          c.sent += batch.emissions.length;
+          c.sent += batch.kinds.length;
           c.rejected += refused.length;
-          c.accepted += batch.emissions.length - refused.length;
-          this.delivered.push({ emissions: batch.emissions, refused });
+          c.accepted += batch.kinds.length - refused.length;
+          this.delivered.push({ body: batch.body, kinds: batch.kinds, refused });
         },
         (e) => {
           if (markers.length) process.send({ type: 'markers-lost', ks: markers.map((m) => m.k), reason: e.message });
           c.errors += 1;
-          c.failed += batch.emissions.length;
+          c.failed += batch.kinds.length;
           this.lastError = e.message;
         },
       )
       .finally(() => {
-        c.inFlight -= batch.emissions.length;
+        c.inFlight -= batch.kinds.length;
         this.inFlight.delete(delivery);
       });
     this.inFlight.add(delivery);
@@ -132,27 +142,28 @@ class PreparedRun {
     await this.running;
     const rest = this.model.flush();
     for (let i = 0; i < rest.length; i += options.batchSize) {
-      const batch = rest.slice(i, i + options.batchSize);
       while (this.inFlight.size >= options.maxInFlight) await Promise.race(this.inFlight);
-      this.send({ emissions: batch, body: JSON.stringify(batch.map((e) => e.event)) });
+      this.send(prepared(rest.slice(i, i + options.batchSize), Date.now()));
     }
     await Promise.all(this.inFlight);
     this.endedAt = Date.now();
     const c = this.counters;
-    for (const { emissions, refused } of this.delivered) {
+    for (const { body, kinds, refused } of this.delivered) {
       const refusedSet = new Set(refused);
-      emissions.forEach((e, i) => {
+      const events = JSON.parse(body);
+      events.forEach((event, i) => {
+        const kind = kinds[i];
         if (refusedSet.has(i)) {
-          if (e.kind !== 'malformed') c.unexpected += 1;
+          if (kind !== KIND.malformed) c.unexpected += 1;
           return;
         }
-        if (e.kind === 'malformed') {
+        if (kind === KIND.malformed) {
           c.unexpected += 1;
           return;
         }
-        if (e.kind === 'duplicate') c.duplicates += 1;
-        else if (e.late) c.late += 1;
-        this.ledger.add(e.event);
+        if (kind === KIND.duplicate) c.duplicates += 1;
+        else if (kind === KIND.late) c.late += 1;
+        this.ledger.add(event);
       });
     }
     this.delivered = [];
