@@ -5,6 +5,7 @@ import type { ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
 import { decodeMessages, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
+import { pgArray } from './pg-array.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
@@ -107,7 +108,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     const groups = await foldGroups(client, feeds);
     let fold: Fold;
     if (ctx.decisions === 'recorded') {
-      const skips = fresh.length ? (await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [fresh.map((m) => m.seq)])).rows : [];
+      const skips = fresh.length ? (await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [pgArray(fresh.map((m) => m.seq))])).rows : [];
       fold = foldRecorded({ partitions, groups, messages: fresh, skips });
     } else {
       const { newEvents, duplicates, deadLettered } = await decideEvents(client, ctx, fresh, now);
@@ -158,7 +159,7 @@ async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: 
     const skips = [...duplicates.map((d) => ({ seq: d.seq, index: d.index, reason: 'duplicate' })), ...deadLettered];
     await client.query(
       `INSERT INTO pulse.skipped_events (stream_seq, batch_index, reason) SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[]) ON CONFLICT DO NOTHING`,
-      [skips.map((s) => s.seq), skips.map((s) => s.index), skips.map((s) => s.reason)],
+      [pgArray(skips.map((s) => s.seq)), pgArray(skips.map((s) => s.index)), pgArray(skips.map((s) => s.reason))],
     );
   }
   return { newEvents, duplicates, deadLettered };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { DecodedEvent } from './decode.js';
+import { pgArray } from './pg-array.js';
 
 /**
  * Identity of an event as a uuid: the minute of its event time (32 bits), then 96 bits of MD5 of
@@ -40,7 +41,7 @@ export async function firstOccurrences(client: pg.ClientBase, table: string, eve
   for (let i = 0; i < ids.length; i++) days[i] = Math.floor(inBatch.get(ids[i])!.timeMs / 86_400_000);
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO ${table} (event_day, id) SELECT DATE '1970-01-01' + d, i FROM unnest($1::int[], $2::uuid[]) AS u(d, i) ON CONFLICT DO NOTHING RETURNING id`,
-    [days, ids],
+    [pgArray(days), pgArray(ids)],
   );
   const inserted = new Set(rows.map((r) => r.id));
   const fresh: DecodedEvent[] = [];

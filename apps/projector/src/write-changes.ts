@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { GRAINS, type FactDelta, type Grain, type ProjectionChanges } from '@pulse/domain';
+import { pgArray } from './pg-array.js';
 
 /**
  * Applies one batch's changes to one version of a projection in a single statement: one writable CTE
@@ -11,8 +12,8 @@ import { GRAINS, type FactDelta, type Grain, type ProjectionChanges } from '@pul
 export async function writeChanges(client: pg.ClientBase, schema: string, changes: ProjectionChanges, options: { rollups: boolean }): Promise<void> {
   const parts: string[] = [];
   const values: unknown[] = [];
-  const param = (value: unknown, type: string) => {
-    values.push(value);
+  const param = (value: ReadonlyArray<string | number | null>, type: string) => {
+    values.push(pgArray(value));
     return `$${values.length}::${type}`;
   };
   const q = (name: string) => `"${schema}".${name}`;
