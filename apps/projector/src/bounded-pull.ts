@@ -4,6 +4,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The most messages one pull asks for; small enough that a pull of the largest messages seen stays modest. */
 const MAX_PULL_MESSAGES = 1000;
+/** How often a caller without room for a pull is looked at again. */
+const SPACE_POLL_MS = 5;
 /** A pull waits this long for messages when the partition is quiet, then the next pull is made. */
 const PULL_EXPIRES_MS = 5000;
 
@@ -29,12 +31,23 @@ export class BoundedPull {
     /** Bytes the caller can still take before its read-ahead is full. */
     private readonly freeBytes: () => number,
     private readonly onError: (e: Error) => void = () => undefined,
+    /**
+     * The next pull waits until this much is free, so that a
+     * nearly full caller makes a few large pulls rather than many of one message each (measured: a
+     * rebuild's readers made 2,045 pulls for 58k messages, a third of them for 1 to 3 messages).
+     */
+    private readonly minFreeBytes = 0,
   ) {}
 
   async *messages(): AsyncGenerator<JsMsg> {
     let failures = 0;
     while (!this.closed) {
-      const count = Math.max(1, Math.min(MAX_PULL_MESSAGES, Math.floor(this.freeBytes() / this.largest)));
+      const free = this.freeBytes();
+      if (free < this.minFreeBytes) {
+        await sleep(SPACE_POLL_MS);
+        continue;
+      }
+      const count = Math.max(1, Math.min(MAX_PULL_MESSAGES, Math.floor(free / this.largest)));
       try {
         this.current = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
         for await (const m of this.current) {

@@ -151,7 +151,12 @@ export class PartitionWorker {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.durable);
-    this.messages = new BoundedPull(consumer, () => config.readAheadBytes - this.queuedBytes, (e) => this.deps.log.warn(`${this.durable}: pulling failed (${e.message}); pulling again`));
+    this.messages = new BoundedPull(
+      consumer,
+      () => config.readAheadBytes - this.queuedBytes,
+      (e) => this.deps.log.warn(`${this.durable}: pulling failed (${e.message}); pulling again`),
+      config.readAheadBytes / 2,
+    );
     const reader = (async () => {
       for await (const m of this.messages!.messages()) {
         this.queue.push(m);

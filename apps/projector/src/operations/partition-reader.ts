@@ -19,7 +19,7 @@ export class PartitionReader {
     consumer: Consumer,
     private readonly maxBytes: number,
   ) {
-    const pull = new BoundedPull(consumer, () => this.maxBytes - this.bytes);
+    const pull = new BoundedPull(consumer, () => this.maxBytes - this.bytes, undefined, this.maxBytes / 2);
     this.pull = pull;
     this.pump = (async () => {
       for await (const m of pull.messages()) {
