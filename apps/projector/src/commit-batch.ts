@@ -9,7 +9,6 @@ import { pgArray } from './pg-array.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
-import { writtenSessions } from './written-sessions.js';
 
 export interface Fence {
   owner: string;
@@ -133,12 +132,10 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.
     applied.sort((a, b) => a.projection.localeCompare(b.projection) || a.version - b.version);
     for (const { projection, version, changes } of applied) {
-      const sessions = writtenSessions.needed(schemaOf(projection, version), changes.partition, changes.sessions);
-      await writeChanges(client, schemaOf(projection, version), { ...changes, sessions }, { rollups: !ctx.timescale });
+      await writeChanges(client, schemaOf(projection, version), changes, { rollups: !ctx.timescale });
     }
     const revision = applied.length ? Number((await client.query<{ r: string }>(`SELECT nextval('pulse.revision') AS r`)).rows[0].r) : null;
     await client.query('COMMIT');
-    for (const { projection, version, changes } of applied) writtenSessions.committed(schemaOf(projection, version), changes.partition, changes.sessions);
     const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
     return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
   } catch (e) {

@@ -2,7 +2,6 @@ import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { ProjectorConfig } from '../config.js';
 import { schemaOf } from '../read-models.js';
-import { writtenSessions } from '../written-sessions.js';
 
 /**
  * Periodic upkeep, done by one projector at a time (advisory lock): drop retired read-model versions
@@ -37,7 +36,6 @@ export class Housekeeping {
         await client.query('BEGIN');
         await client.query(`DELETE FROM pulse.feeds WHERE projection = $1 AND version = $2`, [projection, version]);
         await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(projection, version)}" CASCADE`);
-        writtenSessions.forget(schemaOf(projection, version));
         await client.query(`UPDATE pulse.projection_versions SET status = 'dropped' WHERE projection = $1 AND version = $2`, [projection, version]);
         await client.query('COMMIT');
         this.log.log(`dropped retired ${projection} v${version}`);
