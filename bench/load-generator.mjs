@@ -85,6 +85,11 @@ class PreparedRun {
     this.preparedInMs = Date.now() - started;
   }
 
+  /** Sends the prepared requests from the planned start on; `stop()` waits for this. */
+  start() {
+    this.running = this.run();
+  }
+
   async run() {
     const wait = this.startMs - Date.now();
     if (wait > 0) await sleep(wait);
@@ -239,7 +244,7 @@ process.on('message', async (msg) => {
     if (msg.type === 'start') {
       // One model per step, stocked for the step's rate, as the demo's simulator would be.
       current = new PreparedRun({ seed: msg.seed, rate: msg.rate, seconds: msg.seconds });
-      current.running = current.run();
+      current.start();
     } else if (msg.type === 'stop') {
       clearInterval(markerTimer);
       markersDue = 0;

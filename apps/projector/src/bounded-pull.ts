@@ -32,9 +32,9 @@ export class BoundedPull {
     private readonly freeBytes: () => number,
     private readonly onError: (e: Error) => void = () => undefined,
     /**
-     * The next pull waits until this much is free, so that a
-     * nearly full caller makes a few large pulls rather than many of one message each (measured: a
-     * rebuild's readers made 2,045 pulls for 58k messages, a third of them for 1 to 3 messages).
+     * The next pull waits until this much is free, so that a nearly full caller makes a few large pulls
+     * rather than many of one message each (measured: a rebuild's readers made 2,045 pulls for 58k
+     * messages, a third of them for 1 to 3; writing pull requests took 6% of the rebuild's CPU).
      */
     private readonly minFreeBytes = 0,
   ) {}

@@ -195,8 +195,7 @@ export class PartitionWorker {
     }
     const batch = this.queue.splice(0, n);
     for (const m of batch) this.queuedBytes -= m.data.byteLength;
-    // Half free before reading on, so a projector catching up pulls many messages per request, not one (see PartitionReader).
-    if (this.queuedBytes <= this.deps.config.readAheadBytes / 2) {
+    if (this.queuedBytes <= this.deps.config.readAheadBytes) {
       this.drained?.();
       this.drained = undefined;
     }

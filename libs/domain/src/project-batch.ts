@@ -81,6 +81,8 @@ function secondKey(dims: Dims | undefined): string {
   return dims?.currency ? `{"currency":${JSON.stringify(dims.currency)}}` : '{}';
 }
 
+const GRAIN_INDEX: Record<Grain, number> = { '1s': 0, '1m': 1, '1h': 2, '1d': 3 };
+
 /** The rows of one metric and dimension key, per grain: a batch mostly hits the same bucket again, so the last one is kept at hand. */
 class Series {
   private readonly last: Array<FactDelta | undefined> = [undefined, undefined, undefined, undefined];
@@ -91,7 +93,8 @@ class Series {
     readonly dimKey: string,
   ) {}
 
-  row(grain: Grain, index: number, bucketMs: number): FactDelta {
+  row(grain: Grain, bucketMs: number): FactDelta {
+    const index = GRAIN_INDEX[grain];
     const last = this.last[index];
     if (last !== undefined && last.bucketMs === bucketMs) return last;
     // Bucket starts are whole seconds, so the grain's index fits in the key beside the start.
@@ -106,7 +109,6 @@ class Series {
   }
 }
 
-const GRAIN_INDEX: Record<Grain, number> = { '1s': 0, '1m': 1, '1h': 2, '1d': 3 };
 
 /** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
 class Accumulator {
@@ -139,7 +141,7 @@ class Accumulator {
       // Hours and days take lateness from their minutes, as their roll-ups do.
       const late = grain === '1s' ? this.late1s : this.late1m;
       const target = grain !== '1s' ? series : dims ? this.seriesOf(metric, secondKey(dims)) : series;
-      const row = target.row(grain, GRAIN_INDEX[grain], bucketMs);
+      const row = target.row(grain, bucketMs);
       row.value += value;
       row.events += 1;
       if (late) {

@@ -19,6 +19,7 @@ export class PartitionReader {
     consumer: Consumer,
     private readonly maxBytes: number,
   ) {
+    // Pulls wait for half the read-ahead to be free, so a reader that is nearly full makes few large pulls.
     const pull = new BoundedPull(consumer, () => this.maxBytes - this.bytes, undefined, this.maxBytes / 2);
     this.pull = pull;
     this.pump = (async () => {
@@ -47,10 +48,7 @@ export class PartitionReader {
     while (n < this.buffer.length && n < max && events < maxEvents && this.buffer[n].seq <= bound) events += this.buffer[n++].events ?? 1;
     const taken = this.buffer.splice(0, n);
     for (const m of taken) this.bytes -= m.data.byteLength;
-    // Reading resumes once half the read-ahead is free, so the next pull asks for many messages: resumed
-    // as soon as a message's worth was free, a full reader pulled one message per request (a tenth of a
-    // rebuild's CPU went to writing pull requests).
-    if (this.bytes <= this.maxBytes / 2 && this.resume) {
+    if (this.bytes <= this.maxBytes && this.resume) {
       this.resume();
       this.resume = undefined;
     }
