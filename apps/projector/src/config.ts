@@ -20,6 +20,11 @@ export interface ProjectorConfig {
   maxBatchMessages: number;
   /** Events per batch transaction; the batch is cut at the message that crosses it. */
   maxBatchEvents: number;
+  /**
+   * Events per rebuild batch: a rebuild folds them a part at a time, so this bounds only their stored
+   * bytes and the rows they change, and longer batches write each hourly, daily and session row less often.
+   */
+  rebuildBatchEvents: number;
   /** Messages read ahead of the batch being written (the consumer's max_ack_pending). */
   readAheadMessages: number;
   /** Bytes read ahead per partition: reading pauses above it. With the message cap, this bounds memory. */
@@ -81,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     allowedLatenessMs: read(() => int(env, 'PULSE_ALLOWED_LATENESS_MS', 10_000)),
     maxBatchMessages: read(() => int(env, 'PULSE_BATCH_MAX_MESSAGES', 5000, 1)),
     maxBatchEvents: read(() => int(env, 'PULSE_BATCH_MAX_EVENTS', 20_000, 1)),
+    rebuildBatchEvents: read(() => int(env, 'PULSE_REBUILD_BATCH_MAX_EVENTS', 100_000, 1)),
     readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 5000, 1)),
     readAheadBytes: read(() => int(env, 'PULSE_READ_AHEAD_BYTES', 32 * 1024 * 1024, 1024 * 1024)),
     ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),

@@ -85,11 +85,7 @@ export interface Skip {
   reason: string;
 }
 
-/**
- * Turns stored messages into events following decisions the live pipeline already recorded (which
- * positions were duplicates or dead letters): the events are parsed, not validated or de-duplicated
- * again. Only for messages the live pipeline has committed.
- */
+/** Events of a message no rebuilt projection consumes: counted from the header, never parsed. */
 export interface UnreadTally {
   partition: number;
   events: number;
@@ -97,13 +93,10 @@ export interface UnreadTally {
   deadLetters: number;
 }
 
-export function recordedEvents(
-  messages: readonly StoredMessage[],
-  skips: readonly Skip[],
-  /** Event types the rebuilt projections consume: other messages with a known event count are counted, not parsed. */
-  consumed?: ReadonlySet<string>,
-): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }>; unread: UnreadTally[] } {
-  // Skips are a few in a hundred events: look them up per message, and per event only where a message has any.
+/** Recorded skips by stream sequence, then position in the message (-1: the whole message). */
+export type SkipsBySequence = ReadonlyMap<number, ReadonlyMap<number, string>>;
+
+export function skipsBySequence(skips: readonly Skip[]): SkipsBySequence {
   const skipped = new Map<number, Map<number, string>>();
   for (const s of skips) {
     const seq = Number(s.stream_seq);
@@ -111,6 +104,21 @@ export function recordedEvents(
     if (!reasons) skipped.set(seq, (reasons = new Map()));
     reasons.set(s.batch_index, s.reason);
   }
+  return skipped;
+}
+
+/**
+ * Turns stored messages into events following decisions the live pipeline already recorded (which
+ * positions were duplicates or dead letters): the events are parsed, not validated or de-duplicated
+ * again. Only for messages the live pipeline has committed.
+ */
+export function recordedEvents(
+  messages: readonly StoredMessage[],
+  // Skips are a few in a hundred events: looked up per message, and per event only where a message has any.
+  skipped: SkipsBySequence,
+  /** Event types the rebuilt projections consume: other messages with a known event count are counted, not parsed. */
+  consumed?: ReadonlySet<string>,
+): { events: DecodedEvent[]; duplicates: DecodedEvent[]; deadLettered: Array<{ seq: number; partition: number }>; unread: UnreadTally[] } {
   const events: DecodedEvent[] = [];
   const duplicates: DecodedEvent[] = [];
   const deadLettered: Array<{ seq: number; partition: number }> = [];

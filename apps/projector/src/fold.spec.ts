@@ -35,4 +35,14 @@ describe("a rebuild's fold over recorded decisions", () => {
     const fold = foldRecorded({ partitions: [0], groups: [sales], messages: [message(1, [pageViewed({ id: 'v1' }), pageViewed({ id: 'v2' })], false)], skips: [] });
     expect(fold.tallies.get(0)).toMatchObject({ events: 2, duplicates: 0 });
   });
+
+  it('folds a batch longer than one decoded part as one, with the decisions recorded for any of its messages', () => {
+    // 6,000 orders of 1 cent in three messages: more than a part, so they are parsed in two parts.
+    const orders = (seq: number) => message(seq, Array.from({ length: 2000 }, (_, i) => orderPlaced({ id: `o${seq}-${i}`, data: { totalMinor: 1 } })));
+    const fold = foldRecorded({ partitions: [0], groups: [sales], messages: [orders(1), orders(2), orders(3)], skips: [{ stream_seq: '3', batch_index: 5, reason: 'duplicate' }] });
+    expect(fold.tallies.get(0)).toMatchObject({ events: 5999, duplicates: 1 });
+    expect(fold.applied).toHaveLength(1);
+    const revenue = fold.applied[0].changes.facts.filter((f) => f.metric === 'revenue' && f.grain === '1m');
+    expect(revenue.reduce((sum, f) => sum + f.value, 0)).toBe(5999);
+  });
 });

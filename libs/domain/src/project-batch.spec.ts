@@ -1,5 +1,6 @@
 import { at, cartItemAdded, checkoutFailed, checkoutStarted, orderPaid, orderPaymentFailed, orderPlaced, pageViewed, productViewed, searchPerformed, sessionStarted, stockLevelReported, stockReceived, stockReserved } from '@pulse/contracts/testing';
-import { projectBatch } from './project-batch.js';
+import type { PulseEvent } from '@pulse/contracts';
+import { BatchFold, projectBatch } from './project-batch.js';
 import { projections } from './projections/index.js';
 import { arriving, given } from './testing/specification.js';
 
@@ -151,5 +152,30 @@ describe('a projection', () => {
       cutoffMs: Date.parse(at(60)),
     });
     expect(result.changes[0].facts.filter((f) => f.metric === 'orders' && f.grain === '1m').map((f) => f.bucketMs)).toEqual([Date.parse(at(120))]);
+  });
+});
+
+describe('a batch fed in parts', () => {
+  it('gives exactly the changes of the whole batch, wherever it is cut', () => {
+    const arrived = (event: PulseEvent, arrivedAt = event.time) => ({ event, timeMs: Date.parse(event.time), arrivedMs: Date.parse(arrivedAt) });
+    const events = [
+      arrived(sessionStarted({ time: at(1), data: { sessionId: 's1' } })),
+      arrived(pageViewed({ time: at(2), data: { sessionId: 's1' } })),
+      arrived(orderPlaced({ time: at(3), data: { totalMinor: 1000 } })),
+      arrived(searchPerformed({ time: at(4), data: { sessionId: 's1', query: 'Red Shoes', resultCount: 0 } })),
+      arrived(orderPlaced({ time: at(70), data: { totalMinor: 500 } })),
+      arrived(orderPlaced({ time: at(20), data: { totalMinor: 300 } }), at(95)), // late: its minute closed at 10:01:10
+      arrived(productViewed({ time: at(96), data: { sessionId: 's1' } })),
+      arrived(stockReserved({ time: at(97), data: { quantity: 2 } })),
+    ];
+    const input = { partition: 0, allowedLatenessMs: 10_000, projections: Object.values(projections) };
+    const whole = projectBatch({ ...input, events });
+    for (let cut = 0; cut <= events.length; cut++) {
+      const fold = new BatchFold(input);
+      fold.add(events.slice(0, cut));
+      fold.add(events.slice(cut));
+      expect(fold.result()).toEqual(whole);
+    }
+    expect(whole.changes.find((c) => c.projection === 'sales')!.corrections.length).toBeGreaterThan(0);
   });
 });

@@ -236,25 +236,47 @@ class Accumulator {
 }
 
 /**
+ * The fold of every projection over one batch of one partition, fed in parts: the events of a part
+ * can be dropped once it is added, so a long batch holds only its changes, never all its events.
+ * Adding parts in stream order gives exactly the changes of one part holding them all.
+ */
+export class BatchFold {
+  private readonly accumulators: Accumulator[];
+
+  constructor(private readonly input: Omit<BatchInput, 'events'>) {
+    this.accumulators = input.projections.map((p) => new Accumulator(p, input.partition));
+  }
+
+  add(events: readonly BatchEvent[]): void {
+    const { allowedLatenessMs, cutoffMs } = this.input;
+    for (const { event, timeMs, arrivedMs } of events) {
+      const watermarkMs = watermarkAt(arrivedMs, allowedLatenessMs);
+      if (cutoffMs === undefined || timeMs >= cutoffMs) {
+        const late1s = bucketStart(timeMs, '1s') + GRAIN_MS['1s'] <= watermarkMs;
+        const late1m = bucketStart(timeMs, '1m') + GRAIN_MS['1m'] <= watermarkMs;
+        for (const acc of this.accumulators) {
+          acc.timeMs = timeMs;
+          acc.watermarkMs = watermarkMs;
+          acc.late1s = late1s;
+          acc.late1m = late1m;
+          acc.projection.contribute(event, timeMs, acc.emit, acc.extras);
+        }
+      }
+    }
+  }
+
+  result(): BatchResult {
+    return { changes: this.accumulators.map((a) => a.result()) };
+  }
+}
+
+/**
  * The fold of every projection over one batch of one partition: from events to the changes their
  * read models need, combined in memory so the adapter writes each changed row once per batch.
  * Deterministic: the same events, arriving when they did, give the same changes however they were batched.
  */
 export function projectBatch(input: BatchInput): BatchResult {
-  const accumulators = input.projections.map((p) => new Accumulator(p, input.partition));
-  for (const { event, timeMs, arrivedMs } of input.events) {
-    const watermarkMs = watermarkAt(arrivedMs, input.allowedLatenessMs);
-    if (input.cutoffMs === undefined || timeMs >= input.cutoffMs) {
-      const late1s = bucketStart(timeMs, '1s') + GRAIN_MS['1s'] <= watermarkMs;
-      const late1m = bucketStart(timeMs, '1m') + GRAIN_MS['1m'] <= watermarkMs;
-      for (const acc of accumulators) {
-        acc.timeMs = timeMs;
-        acc.watermarkMs = watermarkMs;
-        acc.late1s = late1s;
-        acc.late1m = late1m;
-        acc.projection.contribute(event, timeMs, acc.emit, acc.extras);
-      }
-    }
-  }
-  return { changes: accumulators.map((a) => a.result()) };
+  const fold = new BatchFold(input);
+  fold.add(input.events);
+  return fold.result();
 }

@@ -204,7 +204,7 @@ export class RebuildJob {
       filters: Object.fromEntries(lanePartitions.map((p) => [p, config.names.partitionFilter(p)])),
       readAheadBytes: config.readAheadBytes,
       batchSize,
-      batchEvents: config.maxBatchEvents,
+      batchEvents: config.rebuildBatchEvents,
     });
     const openLane = async (lanePartitions: number[]): Promise<Lane> => {
       const client = await this.deps.pool.connect();
