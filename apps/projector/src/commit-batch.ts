@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { decodeMessages, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
 import { pgArray } from './pg-array.js';
-import { foldEvents, foldRecorded, type Fold, type FoldGroup, type VersionChanges } from './fold.js';
+import { foldEvents, foldRecorded, type Fold, type FoldGroup, type RecordedFoldInput, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
 
@@ -39,6 +39,8 @@ export interface PipelineContext {
    * 'recorded': follow what the live pipeline recorded (a rebuild, over messages live has committed).
    */
   decisions: 'decide' | 'decide-quietly' | 'recorded';
+  /** Folds a batch of recorded decisions elsewhere (a rebuild's threads); without it, on this thread. */
+  foldRecorded?: (input: RecordedFoldInput) => Promise<Fold>;
 }
 
 export type { VersionChanges };
@@ -109,7 +111,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     let fold: Fold;
     if (ctx.decisions === 'recorded') {
       const skips = fresh.length ? (await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [pgArray(fresh.map((m) => m.seq))])).rows : [];
-      fold = foldRecorded({ partitions, groups, messages: fresh, skips });
+      const input = { partitions, groups, messages: fresh, skips };
+      fold = ctx.foldRecorded ? await ctx.foldRecorded(input) : foldRecorded(input);
     } else {
       const { newEvents, duplicates, deadLettered } = await decideEvents(client, ctx, fresh, now);
       fold = foldEvents(partitions, groups, newEvents, { duplicates, deadLettered });

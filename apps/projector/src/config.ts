@@ -25,6 +25,8 @@ export interface ProjectorConfig {
    * bytes and the rows they change, and longer batches write each hourly, daily and session row less often.
    */
   rebuildBatchEvents: number;
+  /** Worker threads that parse and fold a rebuild's batches (0: on the event loop). */
+  rebuildFoldThreads: number;
   /** Messages read ahead of the batch being written (the consumer's max_ack_pending). */
   readAheadMessages: number;
   /** Bytes read ahead per partition: reading pauses above it. With the message cap, this bounds memory. */
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     maxBatchMessages: read(() => int(env, 'PULSE_BATCH_MAX_MESSAGES', 5000, 1)),
     maxBatchEvents: read(() => int(env, 'PULSE_BATCH_MAX_EVENTS', 20_000, 1)),
     rebuildBatchEvents: read(() => int(env, 'PULSE_REBUILD_BATCH_MAX_EVENTS', 100_000, 1)),
+    rebuildFoldThreads: read(() => int(env, 'PULSE_REBUILD_FOLD_THREADS', 1, 0)),
     readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 5000, 1)),
     readAheadBytes: read(() => int(env, 'PULSE_READ_AHEAD_BYTES', 32 * 1024 * 1024, 1024 * 1024)),
     ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),

@@ -19,6 +19,32 @@ export function eventTypeOfSubject(subject: string): string {
   return `${tokens[tokens.length - 3]}.${tokens[tokens.length - 2]}`;
 }
 
+/**
+ * An event's time in ms. Times in the form producers' SDKs write (`toISOString()`: 24 characters, UTC,
+ * milliseconds) are read digit by digit, three times faster than Date.parse, which every other form
+ * still goes through: a rebuild reads a few hundred thousand of them a second.
+ */
+export function eventTimeMs(time: string): number {
+  if (time.length !== 24 || time.charCodeAt(23) !== 90 /* Z */ || time.charCodeAt(10) !== 84 /* T */ || time.charCodeAt(19) !== 46 /* . */) return Date.parse(time);
+  if (time.charCodeAt(4) !== 45 || time.charCodeAt(7) !== 45 || time.charCodeAt(13) !== 58 || time.charCodeAt(16) !== 58) return Date.parse(time);
+  const year = digits(time, 0, 4), month = digits(time, 5, 7), day = digits(time, 8, 10);
+  const hour = digits(time, 11, 13), minute = digits(time, 14, 16), second = digits(time, 17, 19), ms = digits(time, 20, 23);
+  // Out-of-range fields would be carried over by Date.UTC where Date.parse refuses them.
+  if (year < 0 || ms < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Date.parse(time);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** The decimal number in `s` from `from` to `to`, or -1 when a character there is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 export interface DecodedEvent extends BatchEvent {
   seq: number;
   partition: number;
@@ -65,7 +91,7 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
         return;
       }
       const event = result.event;
-      const timeMs = Date.parse(event.time);
+      const timeMs = eventTimeMs(event.time);
       const ids = { batchIndex: index, eventId: event.id, eventSource: event.source, eventType: event.type };
       if (timeMs > m.storedMs + limits.maxFutureSkewMs) {
         letter('future_event_time', `event time ${event.time} is ${Math.round((timeMs - m.storedMs) / 1000)} s after it was stored; a producer clock is wrong`, JSON.stringify(event), ids);
@@ -141,7 +167,7 @@ export function recordedEvents(
     const items = (Array.isArray(parsed) ? parsed : [parsed]) as BatchEvent['event'][];
     items.forEach((event, index) => {
       const reason = reasons?.get(index);
-      const decoded = { event, timeMs: Date.parse(event.time), arrivedMs: m.storedMs, seq: m.seq, partition, index };
+      const decoded = { event, timeMs: eventTimeMs(event.time), arrivedMs: m.storedMs, seq: m.seq, partition, index };
       if (reason === undefined) events.push(decoded);
       else if (reason === 'duplicate') duplicates.push(decoded);
       else deadLettered.push({ seq: m.seq, partition });

@@ -6,6 +6,7 @@ import { ensureStreams } from '@pulse/contracts/sdk';
 import pg from 'pg';
 import { ChangeNotifier } from './change-notifier.js';
 import type { ProjectorConfig } from './config.js';
+import { FoldThreads } from './fold-threads.js';
 import { PartitionWorker } from './partition-worker.js';
 import { Housekeeping } from './operations/housekeeping.js';
 import { Operations } from './operations/operations.js';
@@ -31,6 +32,7 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
   workers: PartitionWorker[] = [];
   operations?: Operations;
   housekeeping?: Housekeeping;
+  foldThreads?: FoldThreads;
 
   constructor(@Inject(PROJECTOR_CONFIG) readonly config: ProjectorConfig) {}
 
@@ -49,7 +51,8 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
     const deps = { pool: this.pool, js: this.js, jsm: this.jsm, config, notifier: this.notifier, log: this.log, timescale: this.timescale, instance: this.instance };
     this.workers = Array.from({ length: config.names.partitions }, (_, p) => new PartitionWorker(deps, LIVE, p));
     for (const w of this.workers) w.start();
-    this.operations = new Operations({ ...deps, nc: this.nc, livePending: () => this.livePending() });
+    if (config.rebuildFoldThreads > 0) this.foldThreads = new FoldThreads(config.rebuildFoldThreads);
+    this.operations = new Operations({ ...deps, nc: this.nc, livePending: () => this.livePending(), foldThreads: this.foldThreads });
     this.operations.start();
     this.housekeeping = new Housekeeping(this.pool, config, this.timescale, this.log);
     this.housekeeping.start();
@@ -69,6 +72,7 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     this.housekeeping?.stop();
     await this.operations?.stop();
+    await this.foldThreads?.close();
     await Promise.all(this.workers.map((w) => w.stop()));
     this.notifier?.stop();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();

@@ -110,12 +110,21 @@ class Series {
 }
 
 
+/** A metric's grains, checked once, and its series by dimension key. */
+interface MetricSeries {
+  grains: readonly Grain[];
+  byDims: Map<string, Series>;
+}
+function seriesIn(m: MetricSeries, metric: string, dimKey: string): Series {
+  const series = new Series(metric, dimKey);
+  m.byDims.set(dimKey, series);
+  return series;
+}
+
 /** Accumulates one projection's changes over a batch; keyed maps combine contributions in memory first. */
 class Accumulator {
-  /** Metric and dimension key → its rows. */
-  readonly series = new Map<string, Series>();
-  /** Grains of each metric this projection emitted, checked once. */
-  private readonly grainsOf = new Map<string, readonly Grain[]>();
+  /** Metric → its grains and series. */
+  private readonly metrics = new Map<string, MetricSeries>();
   readonly corrections = new Map<string, CorrectionDelta>();
   readonly movements = new Map<string, StockMovement>();
   readonly levels = new Map<string, StockLevel>();
@@ -133,14 +142,18 @@ class Accumulator {
   ) {}
 
   readonly emit = (metric: string, value: number, dims?: Dims): void => {
-    const grains = this.grainsOf.get(metric) ?? this.checkMetric(metric);
+    const m = this.metrics.get(metric) ?? this.checkMetric(metric);
     const dimKey = dims ? JSON.stringify(dims) : '{}';
-    const series = this.seriesOf(metric, dimKey);
-    for (const grain of grains) {
+    const series = m.byDims.get(dimKey) ?? seriesIn(m, metric, dimKey);
+    for (const grain of m.grains) {
       const bucketMs = bucketStart(this.timeMs, grain);
       // Hours and days take lateness from their minutes, as their roll-ups do.
       const late = grain === '1s' ? this.late1s : this.late1m;
-      const target = grain !== '1s' ? series : dims ? this.seriesOf(metric, secondKey(dims)) : series;
+      let target = series;
+      if (grain === '1s' && dims) {
+        const key = secondKey(dims);
+        target = m.byDims.get(key) ?? seriesIn(m, metric, key);
+      }
       const row = target.row(grain, bucketMs);
       row.value += value;
       row.events += 1;
@@ -152,23 +165,14 @@ class Accumulator {
     }
   };
 
-  private checkMetric(metric: string): readonly Grain[] {
+  private checkMetric(metric: string): MetricSeries {
     const definition = metricNamed(metric);
     if (!definition || definition.kind !== 'sum' || definition.projection !== this.projection.name) {
       throw new Error(`projection ${this.projection.name} emitted ${metric}, which is not one of its base metrics`);
     }
-    this.grainsOf.set(metric, definition.grains);
-    return definition.grains;
-  }
-
-  private seriesOf(metric: string, dimKey: string): Series {
-    const key = metric + '\u0000' + dimKey;
-    let series = this.series.get(key);
-    if (!series) {
-      series = new Series(metric, dimKey);
-      this.series.set(key, series);
-    }
-    return series;
+    const m = { grains: definition.grains, byDims: new Map<string, Series>() };
+    this.metrics.set(metric, m);
+    return m;
   }
 
   private addCorrection(grain: '1s' | '1m', bucketMs: number, metric: string, value: number): void {
@@ -213,12 +217,14 @@ class Accumulator {
   result(): ProjectionChanges {
     const facts: FactDelta[] = [];
     const touched = new Map<string, TouchedBucket>();
-    for (const series of this.series.values()) {
-      for (const f of series.rows.values()) {
-        facts.push(f);
-        if (f.grain === '1s' || f.grain === '1m') {
-          const key = `${f.grain}|${f.metric}|${f.bucketMs}`;
-          if (!touched.has(key)) touched.set(key, { grain: f.grain, metric: f.metric, bucketMs: f.bucketMs });
+    for (const m of this.metrics.values()) {
+      for (const series of m.byDims.values()) {
+        for (const f of series.rows.values()) {
+          facts.push(f);
+          if (f.grain === '1s' || f.grain === '1m') {
+            const key = `${f.grain}|${f.metric}|${f.bucketMs}`;
+            if (!touched.has(key)) touched.set(key, { grain: f.grain, metric: f.metric, bucketMs: f.bucketMs });
+          }
         }
       }
     }

@@ -6,6 +6,7 @@ import { rebuildProgress, type RebuildRequest, type StoredOperation } from '@pul
 import type pg from 'pg';
 import type { Fence, PipelineContext } from '../commit-batch.js';
 import type { ProjectorConfig } from '../config.js';
+import type { FoldThreads } from '../fold-threads.js';
 import { Lane, type LaneSpec } from './rebuild-lanes.js';
 import { schemaOf } from '../read-models.js';
 import { copyBeforeCutoff } from './copy-before-cutoff.js';
@@ -29,6 +30,8 @@ export interface JobDeps {
   instance: string;
   /** Live partitions' pending messages, to yield to live traffic. */
   livePending: () => Promise<number>;
+  /** Where rebuild batches are folded, when not on the event loop. */
+  foldThreads?: FoldThreads;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,6 +186,7 @@ export class RebuildJob {
       // Normally the rebuild follows the live pipeline's recorded decisions (duplicates, dead letters) and
       // so never reads past what live has committed; `reverify` decides everything again instead.
       decisions: reverify ? 'decide-quietly' : 'recorded',
+      foldRecorded: this.deps.foldThreads && ((input) => this.deps.foldThreads!.fold(input)),
     };
     const partitions = Array.from({ length: config.names.partitions }, (_, p) => p);
     const { rows } = await this.client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);

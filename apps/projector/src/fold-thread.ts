@@ -1,0 +1,14 @@
+// A worker thread's side of FoldThreads: folds a rebuild's batch off the event loop.
+import { parentPort } from 'node:worker_threads';
+import { foldRecorded } from './fold.js';
+import type { FoldRequest } from './fold-threads.js';
+
+parentPort!.on('message', ({ id, input, bytes, messages }: FoldRequest) => {
+  try {
+    const body = new Uint8Array(bytes);
+    const fold = foldRecorded({ ...input, messages: messages.map(({ from, to, ...m }) => ({ ...m, data: body.subarray(from, to) })) });
+    parentPort!.postMessage({ id, fold });
+  } catch (e) {
+    parentPort!.postMessage({ id, error: (e as Error).stack ?? String(e) });
+  }
+});
