@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { decodeMessages, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
 import { firstOccurrences } from './dedup.js';
 import { pgArray } from './pg-array.js';
+import { prepared } from './prepared.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type RecordedFoldInput, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
 import { writeChanges } from './write-changes.js';
@@ -83,7 +84,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
   await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
   try {
     const checkpoints = (
-      await client.query<CheckpointRow>(
+      await prepared<CheckpointRow>(
+        client,
         `SELECT partition, stream_seq, max_event_ms, owner, epoch FROM pulse.checkpoints WHERE pipeline = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE`,
         [ctx.pipeline, partitions],
       )
@@ -97,7 +99,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
       if (fence && (c.owner !== fence.owner || Number(c.epoch) !== fence.epoch)) throw new FencedOut(ctx.pipeline, p);
     }
     const feeds = (
-      await client.query<FeedRow>(
+      await prepared<FeedRow>(
+        client,
         `SELECT f.partition, f.projection, f.version, f.after_seq, (extract(epoch FROM v.cutoff) * 1000)::bigint AS cutoff_ms
          FROM pulse.feeds f JOIN pulse.projection_versions v USING (projection, version)
          WHERE f.pipeline = $1 AND f.partition = ANY($2::int[]) AND v.status IN ('live', 'retired', 'building')
@@ -110,7 +113,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     const groups = await foldGroups(client, feeds);
     let fold: Fold;
     if (ctx.decisions === 'recorded') {
-      const skips = fresh.length ? (await client.query<Skip>(`SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [pgArray(fresh.map((m) => m.seq))])).rows : [];
+      const skips = fresh.length ? (await prepared<Skip>(client, `SELECT stream_seq, batch_index, reason FROM pulse.skipped_events WHERE stream_seq = ANY($1::bigint[])`, [pgArray(fresh.map((m) => m.seq))])).rows : [];
       const input = { partitions, groups, messages: fresh, skips };
       fold = ctx.foldRecorded ? await ctx.foldRecorded(input) : foldRecorded(input);
     } else {
@@ -125,7 +128,8 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
       const maxEventMs = tally.maxEventMs === null ? stored : stored === null ? tally.maxEventMs : Math.max(stored, tally.maxEventMs);
       const mine = fresh.filter((m) => partitionOfMessage(m) === p);
       const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
-      await client.query(
+      await prepared(
+        client,
         `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
            dead_letters = dead_letters + $7, messages = messages + $8, stored_ms = greatest(stored_ms, $9), last_error = NULL, updated_at = now()
          WHERE pipeline = $1 AND partition = $2`,
@@ -137,7 +141,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     for (const { projection, version, changes } of applied) {
       await writeChanges(client, schemaOf(projection, version), changes, { rollups: !ctx.timescale });
     }
-    const revision = applied.length ? Number((await client.query<{ r: string }>(`SELECT nextval('pulse.revision') AS r`)).rows[0].r) : null;
+    const revision = applied.length ? Number((await prepared<{ r: string }>(client, `SELECT nextval('pulse.revision') AS r`, [])).rows[0].r) : null;
     await client.query('COMMIT');
     const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
     return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
@@ -160,7 +164,8 @@ async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: 
   const deadLettered = deadLetters.map((d) => ({ seq: d.originalSequence!, partition: partitionOf(d.originalSubject!), index: d.batchIndex ?? -1, reason: d.code }));
   if (ctx.decisions === 'decide' && (duplicates.length || deadLettered.length)) {
     const skips = [...duplicates.map((d) => ({ seq: d.seq, index: d.index, reason: 'duplicate' })), ...deadLettered];
-    await client.query(
+    await prepared(
+      client,
       `INSERT INTO pulse.skipped_events (stream_seq, batch_index, reason) SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[]) ON CONFLICT DO NOTHING`,
       [pgArray(skips.map((s) => s.seq)), pgArray(skips.map((s) => s.index)), pgArray(skips.map((s) => s.reason))],
     );

@@ -47,10 +47,10 @@ export class FoldThreads {
     const body = new Uint8Array(size);
     const messages: FoldRequest['messages'] = [];
     let at = 0;
-    for (const { data, ...m } of input.messages) {
-      body.set(data, at);
-      messages.push({ ...m, from: at, to: at + data.byteLength });
-      at += data.byteLength;
+    for (const m of input.messages) {
+      body.set(m.data, at);
+      messages.push({ seq: m.seq, subject: m.subject, storedMs: m.storedMs, events: m.events, from: at, to: at + m.data.byteLength });
+      at += m.data.byteLength;
     }
     const id = this.ids++;
     const request: FoldRequest = { id, input: { partitions: input.partitions, groups: input.groups, skips: input.skips }, bytes: body.buffer, messages };

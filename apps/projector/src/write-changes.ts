@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { GRAINS, type FactDelta, type Grain, type ProjectionChanges } from '@pulse/domain';
 import { pgArray } from './pg-array.js';
+import { prepared } from './prepared.js';
 
 /**
  * Applies one batch's changes to one version of a projection in a single statement: one writable CTE
@@ -79,5 +80,5 @@ export async function writeChanges(client: pg.ClientBase, schema: string, change
 
   if (!parts.length) return;
   const sql = parts.length === 1 ? parts[0] : `WITH ${parts.slice(0, -1).map((p, i) => `w${i} AS (${p})`).join(',\n')}\n${parts[parts.length - 1]}`;
-  await client.query(sql, values);
+  await prepared(client, sql, values);
 }

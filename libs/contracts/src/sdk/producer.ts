@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { checkEvents, type RejectedEvent } from '../batch.js';
@@ -102,9 +102,10 @@ function chunk(events: readonly PulseEvent[], partitions: number, maxEvents: num
 
 /** Message identity for JetStream's duplicate window: a retried publish of the same events yields the same id. */
 function messageId(events: readonly PulseEvent[]): string {
-  const hash = createHash('sha1');
-  for (const e of events) hash.update(e.source).update('\u0000').update(e.id).update('\n');
-  return hash.digest('base64url');
+  // One string hashed at once: the same digest as feeding each piece to a Hash, for a fraction of the calls.
+  let identities = '';
+  for (const e of events) identities += `${e.source}\u0000${e.id}\n`;
+  return hash('sha1', identities, 'base64url');
 }
 
 /**
