@@ -49,11 +49,41 @@ export class BoundedPull {
       }
       const count = Math.max(1, Math.min(MAX_PULL_MESSAGES, Math.floor(free / this.largest)));
       try {
-        this.current = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
-        for await (const m of this.current) {
-          if (m.data.byteLength > this.largest) this.largest = m.data.byteLength;
-          yield m;
+        const fetched = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
+        this.current = fetched;
+        // The fetch is drained as it delivers, whatever the caller is doing meanwhile: a nats.js fetch
+        // that fails (missed heartbeats) drops the messages it received but has not handed out, and the
+        // next fetch starts after them; for a durable AckAll consumer the next ack would then cover
+        // them too. The fetch asked only for what fits, so holding them here stays within the bound.
+        const received: JsMsg[] = [];
+        let failure: unknown;
+        let done = false;
+        let arrived: (() => void) | undefined;
+        const drain = (async () => {
+          try {
+            for await (const m of fetched) {
+              received.push(m);
+              arrived?.();
+            }
+          } catch (e) {
+            failure = e;
+          } finally {
+            done = true;
+            arrived?.();
+          }
+        })();
+        for (let next = 0; ; ) {
+          while (next < received.length) {
+            const m = received[next++];
+            if (m.data.byteLength > this.largest) this.largest = m.data.byteLength;
+            yield m;
+          }
+          if (done) break;
+          await new Promise<void>((r) => (arrived = r));
+          arrived = undefined;
         }
+        await drain;
+        if (failure) throw failure;
         failures = 0;
       } catch (e) {
         if (this.closed) return;

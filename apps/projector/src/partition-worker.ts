@@ -173,6 +173,8 @@ export class PartitionWorker {
           await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(1000)]);
           this.wake = undefined;
           if (!this.queue.length && this.deps.timescale) await this.refreshRollups([]);
+          // Woken by the first message after a pause: let what is arriving with it join the batch.
+          else if (this.queue.length && config.batchLingerMs) await sleep(config.batchLingerMs);
           continue;
         }
         await this.process(this.takeBatch());
