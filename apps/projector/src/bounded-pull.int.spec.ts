@@ -69,4 +69,32 @@ describe('pulling a partition whose messages range from one event to hundreds', 
     expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
     expect(mostHeld).toBeLessThanOrEqual(budget + 120_000);
   });
+
+  it('hands out every message a fetch received while its caller was busy, even when the fetch then fails', async () => {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    await jsm.consumers.add(stream, { durable_name: 'busy', ack_policy: AckPolicy.All });
+    const errors: Error[] = [];
+    const pull = new BoundedPull(await js.consumers.get(stream, 'busy'), () => 1024 * 1024, (e) => errors.push(e));
+    const messages = pull.messages();
+    const firstPulled = messages.next();
+    await js.publish(subject, new Uint8Array(100));
+    const seqs = [(await firstPulled).value!.seq];
+    // The caller is busy with its first message while the fetch receives 49 more...
+    for (let i = 0; i < 49; i++) await js.publish(subject, new Uint8Array(100));
+    await eventually(async () => ((await jsm.consumers.info(stream, 'busy')).delivered.consumer_seq === 50 ? true : undefined), 10_000, 'the fetch to receive all 50');
+    await sleep(200);
+    // ...and then fails (its consumer is gone), as a fetch whose heartbeats were missed does.
+    await jsm.consumers.delete(stream, 'busy');
+    await sleep(500);
+    for (let i = 1; i < 50; i++) {
+      const next = await Promise.race([messages.next(), sleep(5000).then(() => undefined)]);
+      if (!next?.value) break;
+      seqs.push(next.value.seq);
+    }
+    await pull.close();
+
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
 });
+
