@@ -3,6 +3,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { PulseNames } from '@pulse/contracts';
+import { EVENT_COUNT_HEADER } from '@pulse/contracts/sdk';
 
 const { natsUrl, root, partitions } = JSON.parse(process.argv[2]);
 const names = new PulseNames(root, partitions);
@@ -56,7 +57,7 @@ await Promise.all(
     let mine = 0;
     for await (const m of iterator) {
       // The event count travels in a header: no parsing, that is the point of the baseline.
-      events += Number(m.headers?.get('Pulse-Event-Count') || 1);
+      events += Number(m.headers?.get(EVENT_COUNT_HEADER) || 1);
       messages++;
       // As the projector acks: once per batch (AckAll), here every 50 messages of the partition.
       if (++mine % 50 === 0) m.ack();

@@ -1,5 +1,6 @@
 import { decodeMessage, partitionOf, validateEvent } from '@pulse/contracts';
-import type { DeadLetter } from '@pulse/contracts/sdk';
+import type { JsMsg } from '@nats-io/jetstream';
+import { EVENT_COUNT_HEADER, type DeadLetter } from '@pulse/contracts/sdk';
 import type { BatchEvent } from '@pulse/domain';
 
 /** What the projector needs of a JetStream message: the stream keeps all of it, so a replay sees the same. */
@@ -11,6 +12,12 @@ export interface StoredMessage {
   data: Uint8Array;
   /** Events the message carries, from the producer's Pulse-Event-Count header, when it has one. */
   events?: number;
+}
+
+/** A delivered message as the projector keeps it, with its event count read once from the producer's header. */
+export function storedMessage(m: JsMsg): StoredMessage {
+  const count = Number(m.headers?.get(EVENT_COUNT_HEADER));
+  return { seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data, events: Number.isInteger(count) && count > 0 ? count : undefined };
 }
 
 /** Event type of a stored message, from its subject `<root>.events.<domain>.<type, two tokens>.<partition>`. */

@@ -6,8 +6,14 @@ import { BoundedPull } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
 import type { ProjectorConfig } from './config.js';
-import type { StoredMessage } from './decode.js';
+import { storedMessage, type StoredMessage } from './decode.js';
 import { RollupRefresher } from './rollups.js';
+
+/** A delivered message not yet in a batch: kept for its ack, and as the projector reads it. */
+interface Queued {
+  msg: JsMsg;
+  stored: StoredMessage;
+}
 
 export interface WorkerDeps {
   pool: pg.Pool;
@@ -41,7 +47,7 @@ export class PartitionWorker {
   private client?: pg.PoolClient;
   private messages?: BoundedPull;
   private fence?: Fence;
-  private readonly queue: JsMsg[] = [];
+  private readonly queue: Queued[] = [];
   private queuedBytes = 0;
   private wake?: () => void;
   private drained?: () => void;
@@ -159,7 +165,7 @@ export class PartitionWorker {
     );
     const reader = (async () => {
       for await (const m of this.messages!.messages()) {
-        this.queue.push(m);
+        this.queue.push({ msg: m, stored: storedMessage(m) });
         this.queuedBytes += m.data.byteLength;
         this.wake?.();
         // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
@@ -186,17 +192,17 @@ export class PartitionWorker {
     }
   }
 
-  private takeBatch(): JsMsg[] {
+  private takeBatch(): Queued[] {
     const { maxBatchMessages, maxBatchEvents } = this.deps.config;
     let events = 0;
     let n = 0;
     while (n < this.queue.length && n < maxBatchMessages && events < maxBatchEvents) {
       // The header saves parsing twice; without it a message counts as one event towards the cap.
-      events += Number(this.queue[n].headers?.get('Pulse-Event-Count') || 1);
+      events += this.queue[n].stored.events ?? 1;
       n++;
     }
     const batch = this.queue.splice(0, n);
-    for (const m of batch) this.queuedBytes -= m.data.byteLength;
+    for (const { msg } of batch) this.queuedBytes -= msg.data.byteLength;
     if (this.queuedBytes <= this.deps.config.readAheadBytes) {
       this.drained?.();
       this.drained = undefined;
@@ -204,8 +210,8 @@ export class PartitionWorker {
     return batch;
   }
 
-  private async process(batch: JsMsg[]): Promise<void> {
-    const stored: StoredMessage[] = batch.map((m) => ({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data }));
+  private async process(batch: Queued[]): Promise<void> {
+    const stored = batch.map((b) => b.stored);
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
       seenTable: 'pulse.seen_events',
@@ -219,7 +225,7 @@ export class PartitionWorker {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await commitBatch(this.client!, ctx, stored, new Date());
-        batch[batch.length - 1].ack();
+        batch[batch.length - 1].msg.ack();
         this.stats.batches++;
         this.stats.events += result.events;
         this.stats.duplicates += result.duplicates;
@@ -236,7 +242,7 @@ export class PartitionWorker {
         this.deps.log.warn(`${this.durable}: batch of ${batch.length} messages failed (${(e as Error).message}); retrying in ${delay} ms`);
         await sleep(delay);
         // Keep JetStream from redelivering what this worker still holds and will retry.
-        for (const m of batch) m.working();
+        for (const { msg } of batch) msg.working();
         if (!(await this.healthy())) {
           // The connection, and the advisory lock with it, is gone. Start over from the checkpoint the
           // database has: commits are asynchronous (see commit-batch.ts), so the last ones may be lost

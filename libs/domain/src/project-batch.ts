@@ -109,12 +109,12 @@ class Series {
   }
 }
 
-
 /** A metric's grains, checked once, and its series by dimension key. */
 interface MetricSeries {
   grains: readonly Grain[];
   byDims: Map<string, Series>;
 }
+
 function seriesIn(m: MetricSeries, metric: string, dimKey: string): Series {
   const series = new Series(metric, dimKey);
   m.byDims.set(dimKey, series);

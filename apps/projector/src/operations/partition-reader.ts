@@ -1,6 +1,6 @@
 import { DeliverPolicy, type Consumer, type JetStreamClient } from '@nats-io/jetstream';
 import { BoundedPull } from '../bounded-pull.js';
-import type { StoredMessage } from '../decode.js';
+import { storedMessage, type StoredMessage } from '../decode.js';
 
 /**
  * Reads one partition of the event store in sequence order (an ordered consumer: no acks, the caller's
@@ -24,8 +24,7 @@ export class PartitionReader {
     this.pull = pull;
     this.pump = (async () => {
       for await (const m of pull.messages()) {
-        const count = Number(m.headers?.get('Pulse-Event-Count'));
-        this.buffer.push({ seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data, events: Number.isInteger(count) && count > 0 ? count : undefined });
+        this.buffer.push(storedMessage(m));
         this.bytes += m.data.byteLength;
         this.arrived?.();
         if (this.bytes > this.maxBytes) await new Promise<void>((r) => (this.resume = r));

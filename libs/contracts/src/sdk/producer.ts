@@ -41,6 +41,9 @@ export class EventValidationError extends Error {
 
 const encoder = new TextEncoder();
 
+/** Header of a stream message saying how many events it carries, so a consumer can size batches without parsing. */
+export const EVENT_COUNT_HEADER = 'Pulse-Event-Count';
+
 interface Chunk {
   type: EventType;
   partition: number;
@@ -169,7 +172,7 @@ export class PulseProducer {
         const msgID = messageId(c.events);
         const h = natsHeaders();
         h.set('Content-Type', CLOUDEVENTS_BATCH_JSON);
-        h.set('Pulse-Event-Count', String(c.events.length));
+        h.set(EVENT_COUNT_HEADER, String(c.events.length));
         for (const [k, v] of Object.entries(headers)) h.set(k, v);
         const ack = await this.js.publish(this.names.eventSubject(c.type, c.partition), c.body, { msgID, headers: h });
         if (ack.duplicate) report.duplicateMessages++;
