@@ -33,6 +33,7 @@ if (args.includes('--help')) {
   --rebuild auto|api|projector   how rebuild speed is measured (default auto)
   --no-refine             do not try rates between the last sustained and the first failed step
   --wait-quiet[=S]        first wait up to S seconds (default 600) for other work on the machine to stop
+  --partitions N          stream partitions (default: the product's, DEFAULT_PARTITIONS)
   --profile               write V8 CPU profiles of the projector, API and load generator to bench/results/profiles`);
   process.exit(0);
 }
@@ -48,7 +49,8 @@ const config = {
   rebuild: option('rebuild', 'auto'),
   refine: !quick && !args.includes('--no-refine'),
   profile: args.includes('--profile'),
-  partitions: 4,
+  // Default: the product's (DEFAULT_PARTITIONS), read once the contracts are built.
+  partitions: Number(option('partitions', 0)) || undefined,
   batchSize: 1000,
   maxInFlight: 16,
   markerEveryMs: 200,
@@ -68,7 +70,7 @@ const RULE_TEXT =
   `a step is sustained when the load generator achieved >= ${RULE.minAchievedShare * 100}% of the target rate AND the projector kept up: ` +
   `its lag at the end of the step (median of the last 3 one-second samples) is at most ${RULE.maxEndLagSeconds} s of target traffic, ` +
   `and the lag does not trend upwards (least-squares slope over the measured window below ${RULE.maxLagSlopeShare * 100}% of the target rate, ` +
-  'i.e. the projector takes in at least 97% of what arrives). Lag = JetStream num_pending + num_ack_pending summed over live-p0..p3, ' +
+  'i.e. the projector takes in at least 97% of what arrives). Lag = JetStream num_pending + num_ack_pending summed over the live consumers of all partitions, ' +
   'converted to events with the events per message the projector has committed.';
 
 const t0 = Date.now();
@@ -106,7 +108,7 @@ async function main() {
   if (build.status !== 0) throw new Error(`the build failed (exit ${build.status}); fix it and run again`);
 
   // Imported only now: these are the packages just built.
-  const [{ connect }, { jetstreamManager }, { PulseNames }, { ensureServices }, { ProcessUsage, findNatsPid, parentOf, machineBusyOver }, latency, { LagMonitor, pendingMessages, checkpointTotals }, { BackendStates }, { runBaseline }, { compareTotals }, { measureRebuild }, pg] = await Promise.all([
+  const [{ connect }, { jetstreamManager }, { PulseNames, DEFAULT_PARTITIONS }, { ensureServices }, { ProcessUsage, findNatsPid, parentOf, machineBusyOver }, latency, { LagMonitor, pendingMessages, checkpointTotals }, { BackendStates }, { runBaseline }, { compareTotals }, { measureRebuild }, pg] = await Promise.all([
     import('@nats-io/transport-node'),
     import('@nats-io/jetstream'),
     import('@pulse/contracts'),
@@ -134,6 +136,7 @@ async function main() {
   const services = await ensureServices('test');
   const id = randomBytes(4).toString('hex');
   const root = `b${id}`;
+  config.partitions ??= DEFAULT_PARTITIONS;
   const names = new PulseNames(root, config.partitions);
   const databaseName = `pulse_bench_${id}`;
   const adminUrl = services.databaseUrl;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PulseNames } from '@pulse/contracts';
+import { DEFAULT_PARTITIONS, PulseNames } from '@pulse/contracts';
 
 export type Role = 'producer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['producer', 'operator', 'admin'];
@@ -81,7 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     host: env.HOST ?? '127.0.0.1',
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse',
-    names: attempt(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', 4, 1))),
+    names: attempt(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', DEFAULT_PARTITIONS, 1))),
     maxBodyBytes: attempt(() => int(env, 'PULSE_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024)),
     maxBatchEvents: attempt(() => int(env, 'PULSE_MAX_BATCH_EVENTS', 10_000, 1)),
     streams: {

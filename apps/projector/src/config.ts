@@ -1,4 +1,4 @@
-import { PulseNames } from '@pulse/contracts';
+import { DEFAULT_PARTITIONS, PulseNames } from '@pulse/contracts';
 
 /** Everything the projector reads from its environment, read and checked once at start-up. */
 export interface ProjectorConfig {
@@ -80,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
   const config: ProjectorConfig = {
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse',
-    names: read(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', 4, 1))),
+    names: read(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', DEFAULT_PARTITIONS, 1))),
     consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',
     preferredPartitions: read(() => {
       const raw = env.PULSE_PREFERRED_PARTITIONS ?? '';

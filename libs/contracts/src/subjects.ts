@@ -1,7 +1,14 @@
 import { eventCatalog, type EventType } from './catalog.js';
 
 export const DEFAULT_ROOT = 'pulse';
-export const DEFAULT_PARTITIONS = 4;
+/**
+ * Partitions of a new event store. Each partition is one ordered sequence, one projector worker and
+ * its own read-model rows, so every partition costs a worker's per-batch work and its own rows of every
+ * roll-up and session: more partitions than projector cores buys no parallelism and costs CPU. Two
+ * suits one 2-core machine (measured against 4 and 1 in bench/README.md); a cluster sets its own
+ * count (docker-compose.yml: 8), fixed when the stream is created.
+ */
+export const DEFAULT_PARTITIONS = 2;
 
 /**
  * Every NATS name Pulse uses, derived from one root token (`pulse` in production; tests use their

@@ -23,12 +23,34 @@ async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   else await jsm.streams.add(config);
 }
 
+/** Thrown when the configured partitions would leave some of the event store's partitions unread. */
+export class PartitionCountMismatch extends Error {
+  constructor(stream: string, stored: number, configured: number) {
+    super(
+      `stream ${stream} has ${stored} partitions but this process is configured with ${configured} (PULSE_PARTITIONS): ` +
+        `partitions ${configured}..${stored - 1} would be neither written nor read. The count is fixed when the stream is created; set PULSE_PARTITIONS=${stored}.`,
+    );
+    this.name = 'PartitionCountMismatch';
+  }
+}
+
+/** Partitions an existing events stream has, from its subjects (`<root>.events.*.*.*.<p>`). */
+function storedPartitions(subjects: readonly string[] | undefined, names: PulseNames): number {
+  const prefix = `${names.root}.events.*.*.*.`;
+  const numbers = (subjects ?? []).filter((s) => s.startsWith(prefix)).map((s) => Number(s.slice(prefix.length)));
+  return numbers.length ? Math.max(...numbers) + 1 : 0;
+}
+
 /**
  * Creates or updates Pulse's streams. Safe to call at every start of every process: the
- * configuration converges to the options given.
+ * configuration converges to the options given, except that an event store is never narrowed to
+ * fewer partitions (that would strand the events of the others; PartitionCountMismatch says so).
  */
 export async function ensureStreams(jsm: JetStreamManager, names: PulseNames, options: StreamOptions = {}): Promise<void> {
   const seconds = (s: number) => nanos(s * 1000);
+  const existing = await jsm.streams.info(names.eventsStream).catch(() => undefined);
+  const stored = storedPartitions(existing?.config.subjects, names);
+  if (stored > names.partitions) throw new PartitionCountMismatch(names.eventsStream, stored, names.partitions);
   await upsertStream(jsm, {
     name: names.eventsStream,
     subjects: names.eventSubjects(),
