@@ -9,7 +9,7 @@ import { pgArray } from './pg-array.js';
 import { prepared } from './prepared.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type RecordedFoldInput, type VersionChanges } from './fold.js';
 import { schemaOf } from './read-models.js';
-import { writeChanges } from './write-changes.js';
+import { BatchWrite } from './write-changes.js';
 
 export interface Fence {
   owner: string;
@@ -109,7 +109,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
       )
     ).rows;
 
-    const fresh = messages.filter((m) => m.seq > Number(byPartition.get(partitionOfMessage(m))!.stream_seq));
+    const fresh = unseen(messages, (m) => Number(byPartition.get(partitionOfMessage(m))!.stream_seq));
     const groups = await foldGroups(client, feeds);
     let fold: Fold;
     if (ctx.decisions === 'recorded') {
@@ -122,26 +122,27 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     }
     const { applied } = fold;
 
+    // The checkpoints, every version's changes and the revision: one statement (BatchWrite).
+    const write = new BatchWrite();
     for (const p of partitions) {
       const tally = fold.tallies.get(p)!;
       const stored = checkpointOf(p).max_event_ms === null ? null : Number(checkpointOf(p).max_event_ms);
       const maxEventMs = tally.maxEventMs === null ? stored : stored === null ? tally.maxEventMs : Math.max(stored, tally.maxEventMs);
       const mine = fresh.filter((m) => partitionOfMessage(m) === p);
       const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
-      await prepared(
-        client,
-        `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, $3), max_event_ms = $4, events = events + $5, duplicates = duplicates + $6,
-           dead_letters = dead_letters + $7, messages = messages + $8, stored_ms = greatest(stored_ms, $9), last_error = NULL, updated_at = now()
-         WHERE pipeline = $1 AND partition = $2`,
-        [ctx.pipeline, p, last.seq, maxEventMs, tally.events, tally.duplicates, tally.deadLetters, mine.length, last.storedMs],
+      const v = (value: string | number | null, type: string) => write.scalar(value, type);
+      write.add(
+        `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, ${v(last.seq, 'bigint')}), max_event_ms = ${v(maxEventMs, 'bigint')}, events = events + ${v(tally.events, 'bigint')},
+           duplicates = duplicates + ${v(tally.duplicates, 'bigint')}, dead_letters = dead_letters + ${v(tally.deadLetters, 'bigint')}, messages = messages + ${v(mine.length, 'bigint')},
+           stored_ms = greatest(stored_ms, ${v(last.storedMs, 'bigint')}), last_error = NULL, updated_at = now()
+         WHERE pipeline = ${v(ctx.pipeline, 'text')} AND partition = ${v(p, 'int')}`,
       );
     }
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.
     applied.sort((a, b) => a.projection.localeCompare(b.projection) || a.version - b.version);
-    for (const { projection, version, changes } of applied) {
-      await writeChanges(client, schemaOf(projection, version), changes, { rollups: !ctx.timescale });
-    }
-    const revision = applied.length ? Number((await prepared<{ r: string }>(client, `SELECT nextval('pulse.revision') AS r`, [])).rows[0].r) : null;
+    for (const { projection, version, changes } of applied) write.addChanges(schemaOf(projection, version), changes, { rollups: !ctx.timescale });
+    const [{ r }] = await write.run<{ r: string | null }>(client, applied.length ? `SELECT nextval('pulse.revision') AS r` : `SELECT NULL::bigint AS r`);
+    const revision = r === null ? null : Number(r);
     await client.query('COMMIT');
     const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
     return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
@@ -205,6 +206,23 @@ async function latenessOf(client: pg.ClientBase, versions: Array<{ name: Project
     else grouped.set(lateness, [v]);
   }
   return grouped;
+}
+
+/**
+ * The messages above their partition's checkpoint, each once. JetStream redelivers a message whose ack
+ * wait passed while it waited in a worker's queue, so a batch can hold it twice; counting its events
+ * again as duplicates would also record their positions as skipped, and a rebuild following those
+ * records would then leave out events the live pipeline counted.
+ */
+function unseen(messages: readonly StoredMessage[], checkpointOf: (m: StoredMessage) => number): StoredMessage[] {
+  const taken = new Set<number>();
+  const fresh: StoredMessage[] = [];
+  for (const m of messages) {
+    if (m.seq <= checkpointOf(m) || taken.has(m.seq)) continue;
+    taken.add(m.seq);
+    fresh.push(m);
+  }
+  return fresh;
 }
 
 function partitionOfMessage(m: StoredMessage): number {

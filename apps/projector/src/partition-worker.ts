@@ -225,7 +225,8 @@ export class PartitionWorker {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await commitBatch(this.client!, ctx, stored, new Date());
-        batch[batch.length - 1].msg.ack();
+        // AckAll: the highest sequence acks the batch (a redelivered copy may come last, with a lower one).
+        batch.reduce((a, b) => (b.msg.seq > a.msg.seq ? b : a)).msg.ack();
         this.stats.batches++;
         this.stats.events += result.events;
         this.stats.duplicates += result.duplicates;
