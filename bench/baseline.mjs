@@ -4,7 +4,6 @@
 // published with as many batches in flight as the load generator keeps requests in flight.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
 import { PulseNames } from '@pulse/contracts';
 import { ensureStreams, PulseProducer } from '@pulse/contracts/sdk';
 import { TrafficModel } from '@pulse/simulator';
@@ -52,7 +51,9 @@ export async function runBaseline({ nc, jsm, natsUrl, root, partitions, events, 
   });
   usage.track('baselineConsumer', consumer.pid);
 
-  const producer = new PulseProducer(jetstream(nc), { names });
+  // Its own connection, as the API's: the SDK's publisher options (PUBLISHER_CONNECTION).
+  const producer = await PulseProducer.connect(natsUrl, { names });
+  cleanup.add('close the baseline publisher', () => producer.close().catch(() => undefined));
   let next = 0;
   let published = 0;
   let messages = 0;

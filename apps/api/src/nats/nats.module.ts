@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ensureStreams, PulseProducer } from '@pulse/contracts/sdk';
+import { ensureStreams, PUBLISHER_CONNECTION, PulseProducer } from '@pulse/contracts/sdk';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 
 /** The API's one NATS connection and what is built on it. Streams are provisioned before the API takes traffic. */
@@ -26,7 +26,7 @@ export class Nats implements OnApplicationShutdown {
       provide: Nats,
       inject: [API_CONFIG],
       useFactory: async (config: ApiConfig) => {
-        const nc = await connect({ servers: config.natsUrl, name: 'pulse-api', noAsyncTraces: true, maxReconnectAttempts: -1 });
+        const nc = await connect({ ...PUBLISHER_CONNECTION, servers: config.natsUrl, name: 'pulse-api', maxReconnectAttempts: -1 });
         const jsm = await jetstreamManager(nc);
         await ensureStreams(jsm, config.names, config.streams);
         const js = jetstream(nc);

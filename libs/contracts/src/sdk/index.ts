@@ -1,4 +1,4 @@
 // Node-only half of the contracts: the producer SDK and JetStream provisioning.
 export { publishDeadLetters, type DeadLetter } from './dead-letters.js';
-export { EVENT_COUNT_HEADER, EventValidationError, partitionOfEvent, PulseProducer, type ProducerOptions, type PublishReport } from './producer.js';
+export { EVENT_COUNT_HEADER, EventValidationError, PUBLISHER_CONNECTION, partitionOfEvent, PulseProducer, type ProducerOptions, type PublishReport } from './producer.js';
 export { ensureStreams, PartitionCountMismatch, type StreamOptions } from './provision.js';
