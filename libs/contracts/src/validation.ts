@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formatsPlugin from 'ajv-formats';
 import { eventCatalog, eventTypes, isEventType, type EventType } from './catalog.js';
+import { dateTimeFormat } from './date-time.js';
 import { envelopeSchema } from './envelope.js';
 import type { PulseEvent } from './types.js';
 
@@ -29,7 +30,8 @@ const addFormats = formatsPlugin as unknown as typeof formatsPlugin.default;
 function compileAll() {
   // allErrors: a producer team fixing a payload wants every problem at once, not one per round trip.
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-  addFormats(ajv, ['date-time', 'uri', 'uuid']);
+  addFormats(ajv, ['uri', 'uuid']);
+  ajv.addFormat('date-time', dateTimeFormat);
   const envelope = ajv.compile(envelopeSchema);
   const data = new Map<string, ValidateFunction>();
   for (const type of eventTypes) {
