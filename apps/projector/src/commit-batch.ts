@@ -124,13 +124,13 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
 
     // The checkpoints, every version's changes and the revision: one statement (BatchWrite).
     const write = new BatchWrite();
+    const v = (value: string | number | null, type: string) => write.scalar(value, type);
     for (const p of partitions) {
       const tally = fold.tallies.get(p)!;
       const stored = checkpointOf(p).max_event_ms === null ? null : Number(checkpointOf(p).max_event_ms);
       const maxEventMs = tally.maxEventMs === null ? stored : stored === null ? tally.maxEventMs : Math.max(stored, tally.maxEventMs);
       const mine = fresh.filter((m) => partitionOfMessage(m) === p);
       const last = messages.filter((m) => partitionOfMessage(m) === p).reduce((a, b) => (b.seq > a.seq ? b : a));
-      const v = (value: string | number | null, type: string) => write.scalar(value, type);
       write.add(
         `UPDATE pulse.checkpoints SET stream_seq = greatest(stream_seq, ${v(last.seq, 'bigint')}), max_event_ms = ${v(maxEventMs, 'bigint')}, events = events + ${v(tally.events, 'bigint')},
            duplicates = duplicates + ${v(tally.duplicates, 'bigint')}, dead_letters = dead_letters + ${v(tally.deadLetters, 'bigint')}, messages = messages + ${v(mine.length, 'bigint')},

@@ -19,8 +19,7 @@ export class BatchWrite {
 
   /** A parameter holding an array (as one literal, see pgArray). */
   array(value: ReadonlyArray<string | number | null>, type: string): string {
-    this.values.push(pgArray(value));
-    return `$${this.values.length}::${type}`;
+    return this.scalar(pgArray(value), type);
   }
 
   scalar(value: string | number | null, type: string): string {

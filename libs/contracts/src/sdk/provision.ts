@@ -1,4 +1,4 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { PulseNames } from '../subjects.js';
 
@@ -17,8 +17,11 @@ export interface StreamOptions {
   replicas?: number;
 }
 
-async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  const existing = await jsm.streams.info(config.name).catch(() => undefined);
+function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  return jsm.streams.info(name).catch(() => undefined);
+}
+
+async function upsertStream(jsm: JetStreamManager, existing: StreamInfo | undefined, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   if (existing) await jsm.streams.update(config.name, config);
   else await jsm.streams.add(config);
 }
@@ -48,10 +51,10 @@ function storedPartitions(subjects: readonly string[] | undefined, names: PulseN
  */
 export async function ensureStreams(jsm: JetStreamManager, names: PulseNames, options: StreamOptions = {}): Promise<void> {
   const seconds = (s: number) => nanos(s * 1000);
-  const existing = await jsm.streams.info(names.eventsStream).catch(() => undefined);
+  const existing = await streamInfo(jsm, names.eventsStream);
   const stored = storedPartitions(existing?.config.subjects, names);
   if (stored > names.partitions) throw new PartitionCountMismatch(names.eventsStream, stored, names.partitions);
-  await upsertStream(jsm, {
+  await upsertStream(jsm, existing, {
     name: names.eventsStream,
     subjects: names.eventSubjects(),
     storage: StorageType.File,
@@ -63,7 +66,7 @@ export async function ensureStreams(jsm: JetStreamManager, names: PulseNames, op
     duplicate_window: seconds(options.duplicateWindowSeconds ?? 600),
     num_replicas: options.replicas ?? 1,
   });
-  await upsertStream(jsm, {
+  await upsertStream(jsm, await streamInfo(jsm, names.deadLetterStream), {
     name: names.deadLetterStream,
     num_replicas: options.replicas ?? 1,
     subjects: [names.deadLetters()],
