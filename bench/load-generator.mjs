@@ -36,7 +36,7 @@ function withMarkers(body) {
     parts.push(JSON.stringify(markerOrder(options.markerSource, k, at)));
   }
   process.send({ type: 'markers', sent: markers });
-  return { body: `${body.slice(0, -1)},${parts.join(',')}]`, markers };
+  return { body: Buffer.concat([body.subarray(0, body.length - 1), Buffer.from(`,${parts.join(',')}]`)]), markers };
 }
 
 const KIND = { valid: 0, late: 1, duplicate: 2, malformed: 3 };
@@ -44,12 +44,13 @@ const KIND = { valid: 0, late: 1, duplicate: 2, malformed: 3 };
 /**
  * A request ready to send: its body, and what kind of emission each event is. The events themselves
  * are not kept (the ledger reads them back from the body after the step): a heap of a million live
- * event objects would cost the step garbage-collection time.
+ * event objects would cost the step garbage-collection time. The body is kept as bytes, outside the
+ * JavaScript heap, for the same reason, and so that sending it does not encode it again.
  */
 function prepared(emissions, dueAt) {
   const kinds = new Uint8Array(emissions.length);
   emissions.forEach((e, i) => (kinds[i] = e.kind === 'valid' ? (e.late ? KIND.late : KIND.valid) : KIND[e.kind]));
-  return { dueAt, kinds, body: JSON.stringify(emissions.map((e) => e.event)) };
+  return { dueAt, kinds, body: Buffer.from(JSON.stringify(emissions.map((e) => e.event))) };
 }
 
 /**
@@ -155,7 +156,7 @@ class PreparedRun {
     const c = this.counters;
     for (const { body, kinds, refused } of this.delivered) {
       const refusedSet = new Set(refused);
-      const events = JSON.parse(body);
+      const events = JSON.parse(body.toString('utf8'));
       events.forEach((event, i) => {
         const kind = kinds[i];
         if (refusedSet.has(i)) {

@@ -28,10 +28,12 @@ function ranges(map: Pending['changes']): BucketRange[] {
 /**
  * Coalesces what committed batches changed and publishes at most one notification per projection
  * version per interval, so a burst of commits becomes a trickle of messages, however fast events come.
+ * A commit after a quiet interval is announced at once; the interval only holds back the ones after it.
  */
 export class ChangeNotifier {
   private readonly pending = new Map<string, Pending>();
   private timer?: NodeJS.Timeout;
+  private lastFlushMs = -Infinity;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -51,11 +53,12 @@ export class ChangeNotifier {
     if (revision > p.revision) p.revision = revision;
     for (const t of changes.touched) widen(p.changes, t.metric, t.grain, t.bucketMs);
     for (const c of changes.corrections) widen(p.corrected, c.metric, c.grain, c.bucketMs);
-    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlushMs + this.intervalMs - Date.now()));
   }
 
   flush(): void {
     this.timer = undefined;
+    this.lastFlushMs = Date.now();
     const emittedAt = new Date().toISOString();
     for (const p of this.pending.values()) {
       const message: ReadModelChanged = { projection: p.projection, version: p.version, revision: p.revision, changes: ranges(p.changes), corrected: ranges(p.corrected), emittedAt };

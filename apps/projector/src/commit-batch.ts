@@ -8,6 +8,7 @@ import { firstOccurrences } from './dedup.js';
 import { pgArray } from './pg-array.js';
 import { prepared } from './prepared.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type RecordedFoldInput, type VersionChanges } from './fold.js';
+import type { KnownSessions } from './known-sessions.js';
 import { schemaOf } from './read-models.js';
 import { BatchWrite } from './write-changes.js';
 
@@ -42,6 +43,8 @@ export interface PipelineContext {
   decisions: 'decide' | 'decide-quietly' | 'recorded';
   /** Folds a batch of recorded decisions elsewhere (a rebuild's threads); without it, on this thread. */
   foldRecorded?: (input: RecordedFoldInput) => Promise<Fold>;
+  /** Session rows this pipeline has committed, so touches that change nothing are not written. */
+  sessions?: KnownSessions;
 }
 
 export type { VersionChanges };
@@ -140,13 +143,20 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     }
     // Versions in a fixed order, so concurrent partitions lock rows in the same order.
     applied.sort((a, b) => a.projection.localeCompare(b.projection) || a.version - b.version);
-    for (const { projection, version, changes } of applied) write.addChanges(schemaOf(projection, version), changes, { rollups: !ctx.timescale });
+    for (const { projection, version, changes } of applied) {
+      const schema = schemaOf(projection, version);
+      const sessions = ctx.sessions && changes.sessions.length ? ctx.sessions.unwritten(schema, changes.partition, changes.sessions) : changes.sessions;
+      write.addChanges(schema, sessions === changes.sessions ? changes : { ...changes, sessions }, { rollups: !ctx.timescale });
+    }
     const [{ r }] = await write.run<{ r: string | null }>(client, applied.length ? `SELECT nextval('pulse.revision') AS r` : `SELECT NULL::bigint AS r`);
     const revision = r === null ? null : Number(r);
     await client.query('COMMIT');
+    if (ctx.sessions) for (const { projection, version, changes } of applied) ctx.sessions.committed(schemaOf(projection, version), changes.partition, changes.sessions);
     const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
     return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
   } catch (e) {
+    // Whether it committed is unknown (or it may be lost with the connection): the session rows are no longer known.
+    ctx.sessions?.forget();
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }

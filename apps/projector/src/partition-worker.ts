@@ -4,6 +4,7 @@ import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { BoundedPull } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
+import { KnownSessions } from './known-sessions.js';
 import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
 import type { ProjectorConfig } from './config.js';
 import { storedMessage, type StoredMessage } from './decode.js';
@@ -53,6 +54,7 @@ export class PartitionWorker {
   private drained?: () => void;
   private loop?: Promise<void>;
   private readonly rollups = new RollupRefresher(60_000);
+  private readonly sessions = new KnownSessions();
   readonly stats = { batches: 0, events: 0, duplicates: 0, deadLetters: 0, lastError: null as string | null, owned: false };
 
   constructor(
@@ -221,6 +223,7 @@ export class PartitionWorker {
       timescale: this.deps.timescale,
       fences: new Map([[this.partition, this.fence!]]),
       decisions: 'decide',
+      sessions: this.sessions,
     };
     for (let attempt = 0; ; attempt++) {
       try {

@@ -12,6 +12,11 @@ import { TrafficModel } from './traffic-model.js';
 
 const count = new Intl.NumberFormat('en');
 
+function httpTransport(options: CliOptions): { transport: Transport; close: () => Promise<void> } {
+  const transport = new HttpTransport({ apiUrl: options.apiUrl, token: options.token });
+  return { transport, close: async () => transport.close() };
+}
+
 async function sdkTransport(options: CliOptions): Promise<{ transport: Transport; close: () => Promise<void> }> {
   const nc: NatsConnection = await connect({ servers: options.natsUrl, name: 'pulse-simulator', noAsyncTraces: true, maxReconnectAttempts: -1 }).catch((e: Error) => {
     throw new Error(`cannot reach NATS at ${options.natsUrl}: ${e.message}`);
@@ -62,7 +67,7 @@ async function main(): Promise<number> {
     products: options.products,
     expectedRate: options.rate,
   });
-  const { transport, close } = options.via === 'sdk' ? await sdkTransport(options) : { transport: new HttpTransport({ apiUrl: options.apiUrl, token: options.token }), close: async () => undefined };
+  const { transport, close } = options.via === 'sdk' ? await sdkTransport(options) : httpTransport(options);
   const driver = new TrafficDriver({ model, transport, rate: options.rate, batchSize: options.batchSize, maxInFlight: options.maxInFlight, durationMs: options.durationMs });
 
   const target = options.via === 'sdk' ? `${options.natsUrl} (root ${options.names.root}, ${options.names.partitions} partitions)` : options.apiUrl;

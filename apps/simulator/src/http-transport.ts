@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { CLOUDEVENTS_BATCH_JSON } from '@pulse/contracts';
 import { backoffMs, sleep } from './backoff.js';
 import type { Delivery, Transport } from './driver.js';
@@ -54,27 +56,39 @@ function rejectedIndexes(answer: IngestAnswer, size: number): number[] {
   });
 }
 
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  text: string;
+}
+
 /**
  * Delivers through POST /api/v1/events as a CloudEvents batch. A 202 lists the refused events (the
  * malformed ones, which the API keeps as dead letters); 429 and 503 are retried after the Retry-After
  * the API asks for; anything else is an error. Retrying the same body is safe: the API stores it once.
+ *
+ * Requests go through node:http with kept-alive connections rather than fetch: posting 1,000-event
+ * bodies, fetch cost 1.3 µs of producer CPU per event against 0.23 for http.request with the body as
+ * bytes (measured; on a one-machine benchmark the producers' CPU is taken from Pulse's).
  */
 export class HttpTransport implements Transport {
-  private readonly url: string;
+  private readonly url: URL;
   private readonly headers: Record<string, string>;
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly agent: http.Agent;
 
   constructor(options: HttpTransportOptions) {
-    this.url = `${options.apiUrl.replace(/\/+$/, '')}/api/v1/events`;
+    this.url = new URL(`${options.apiUrl.replace(/\/+$/, '')}/api/v1/events`);
     this.headers = { 'content-type': CLOUDEVENTS_BATCH_JSON, accept: 'application/json' };
     if (options.token) this.headers.authorization = `Bearer ${options.token}`;
     this.maxAttempts = options.maxAttempts ?? 10;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.sleep = options.sleep ?? sleep;
+    this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   deliver(batch: readonly Emission[]): Promise<Delivery> {
@@ -82,27 +96,26 @@ export class HttpTransport implements Transport {
   }
 
   /** Delivers a batch already serialised (a JSON array of `size` events), as a load generator that prepares its requests does. */
-  async deliverBody(body: string, size: number): Promise<Delivery> {
+  async deliverBody(body: string | Buffer, size: number): Promise<Delivery> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let response: Answer;
       try {
-        response = await fetch(this.url, { method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await this.post(bytes);
       } catch (error) {
         // Nothing was answered, so nothing is known to be stored: send the same body again.
-        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url} failed after ${attempt} attempts: ${(error as Error).message}`, undefined, error);
+        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url.href} failed after ${attempt} attempts: ${(error as Error).message}`, undefined, error);
         await this.sleep(backoffMs(attempt));
         continue;
       }
-      const { status } = response;
-      if (status === 202) return { rejected: rejectedIndexes((await response.json()) as IngestAnswer, size), retries: attempt - 1 };
+      const { status, text } = response;
+      if (status === 202) return { rejected: rejectedIndexes(JSON.parse(text) as IngestAnswer, size), retries: attempt - 1 };
       if (status === 429 || status === 503) {
-        await response.arrayBuffer();
-        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url} still answered ${status} after ${attempt} attempts`, status);
-        const asked = retryAfterMs(response.headers.get('retry-after'), Date.now());
+        if (attempt >= this.maxAttempts) throw new DeliveryError(`POST ${this.url.href} still answered ${status} after ${attempt} attempts`, status);
+        const asked = retryAfterMs(response.retryAfter, Date.now());
         await this.sleep(asked === undefined ? backoffMs(attempt) : Math.min(asked, this.maxRetryAfterMs));
         continue;
       }
-      const text = await response.text();
       let answer: IngestAnswer = {};
       try {
         answer = JSON.parse(text) as IngestAnswer;
@@ -111,7 +124,29 @@ export class HttpTransport implements Transport {
       }
       // 422 with a list of rejections: every event of the batch was refused, which a batch of only malformed events earns.
       if (status === 422 && answer.accepted === 0 && Array.isArray(answer.rejected)) return { rejected: rejectedIndexes(answer, size), retries: attempt - 1 };
-      throw new DeliveryError(`POST ${this.url} answered ${status}${answer.code ? ` ${answer.code}` : ''}: ${answer.detail ?? text.slice(0, 300)}`, status);
+      throw new DeliveryError(`POST ${this.url.href} answered ${status}${answer.code ? ` ${answer.code}` : ''}: ${answer.detail ?? text.slice(0, 300)}`, status);
     }
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private post(body: Buffer): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const request = (this.url.protocol === 'https:' ? https : http).request(
+        this.url,
+        { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': body.length }, signal: AbortSignal.timeout(this.timeoutMs) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] ?? null, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 }

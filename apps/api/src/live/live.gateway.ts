@@ -67,6 +67,10 @@ const NOW_REFRESH_MS = 2000;
  * any instance can serve any client (no sticky state). Changes are coalesced per watched query and
  * pushed at most once per push interval, however many events arrive; every push carries the highest
  * read-model revision it includes, and a client that (re)subscribes gets a full snapshot.
+ *
+ * A push goes out as soon as a change arrives when the last one is an interval old, else when the
+ * interval ends: on a clock of its own the push loop made every change wait for its next tick, up to a
+ * whole interval, while notifications arrive on the projector's cadence.
  */
 @WebSocketGateway({ namespace: '/live', cors: { origin: true } })
 export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnApplicationShutdown {
@@ -77,6 +81,8 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   private subscription?: Subscription;
   private operationsSubscription?: Subscription;
   private timer?: NodeJS.Timeout;
+  private pushTimer?: NodeJS.Timeout;
+  private lastPushMs = -Infinity;
   private heartbeat?: NodeJS.Timeout;
   private flushing = false;
 
@@ -127,7 +133,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         }
       },
     });
-    this.timer = setInterval(() => void this.flush(), this.config.pushIntervalMs);
+    this.timer = setInterval(() => void this.passTime(), this.config.pushIntervalMs);
     // A heartbeat lets a console tell a quiet shop from a dead connection.
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
   }
@@ -146,6 +152,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.subscription?.unsubscribe();
     this.operationsSubscription?.unsubscribe();
     if (this.timer) clearInterval(this.timer);
+    if (this.pushTimer) clearTimeout(this.pushTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
@@ -265,6 +272,31 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         w.dirty = w.dirty ? { fromMs: Math.min(w.dirty.fromMs, fromMs), toMs: Math.max(w.dirty.toMs, toMs) } : { fromMs, toMs };
       }
     }
+    this.schedulePush();
+  }
+
+  /** Pushes what is marked as soon as the last push is an interval old. */
+  private schedulePush(): void {
+    if (this.pushTimer) return;
+    this.pushTimer = setTimeout(
+      () => {
+        this.pushTimer = undefined;
+        void this.flush();
+      },
+      Math.max(0, this.lastPushMs + this.config.pushIntervalMs - Date.now()),
+    );
+  }
+
+  private dirtyWatched(): boolean {
+    for (const w of this.watched.values()) if (w.dirty && w.sockets.size) return true;
+    return false;
+  }
+
+  /** Once an interval: what time alone changed, and any push still owed (a retry, the overview). */
+  private async passTime(): Promise<void> {
+    const nowMs = Date.now();
+    await Promise.all([...this.watched.values()].map((w) => this.markTimePassing(w, nowMs)));
+    if (this.dirtyWatched()) this.schedulePush();
   }
 
   /**
@@ -298,9 +330,9 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.flushing = true;
     try {
       const nowMs = Date.now();
+      this.lastPushMs = nowMs;
       await Promise.all(
         [...this.watched.values()].map(async (w) => {
-          await this.markTimePassing(w, nowMs);
           if (!w.dirty || !w.sockets.size) return;
           // The overview is a dozen queries: at most once a second, whatever the push interval.
           if (w.spec.kind === 'now' && nowMs - w.lastPushMs < Math.max(1000, this.config.pushIntervalMs)) return;
@@ -326,5 +358,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     } finally {
       this.flushing = false;
     }
+    // Marked while this push ran: the next one is due an interval after it.
+    if ([...this.watched.values()].some((w) => w.dirty && w.sockets.size && w.spec.kind !== 'now')) this.schedulePush();
   }
 }

@@ -5,6 +5,7 @@ import { decodeMessage } from '@pulse/contracts';
 import { rebuildProgress, type RebuildRequest, type StoredOperation } from '@pulse/domain';
 import type pg from 'pg';
 import type { Fence, PipelineContext } from '../commit-batch.js';
+import { KnownSessions } from '../known-sessions.js';
 import type { ProjectorConfig } from '../config.js';
 import type { FoldThreads } from '../fold-threads.js';
 import { Lane, type LaneSpec } from './rebuild-lanes.js';
@@ -187,6 +188,7 @@ export class RebuildJob {
       // so never reads past what live has committed; `reverify` decides everything again instead.
       decisions: reverify ? 'decide-quietly' : 'recorded',
       foldRecorded: this.deps.foldThreads && ((input) => this.deps.foldThreads!.fold(input)),
+      sessions: new KnownSessions(),
     };
     const partitions = Array.from({ length: config.names.partitions }, (_, p) => p);
     const { rows } = await this.client.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
