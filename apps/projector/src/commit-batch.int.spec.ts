@@ -50,6 +50,7 @@ describe('committing a batch against real NATS and PostgreSQL', () => {
   const context = (extra: Partial<PipelineContext> = {}): PipelineContext => ({
     pipeline: LIVE,
     seenTable: 'pulse.seen_events',
+    identitySecondsFromMs: 0,
     names,
     js: jetstream(nc),
     limits: { maxFutureSkewMs: 300_000, horizonMs: 7 * 86_400_000 },
@@ -111,7 +112,7 @@ describe('committing a batch against real NATS and PostgreSQL', () => {
     const orders = Array.from({ length: 3 }, (_, i) => orderPlaced({ id: `o-${i}`, time: at(i), data: { totalMinor: 100 } }));
     await new PulseProducer(jetstream(nc), { names }).publishValidated(orders);
     const [message] = await delivered(1);
-    const ctx: PipelineContext = { pipeline: LIVE, seenTable: 'pulse.seen_events', names, js: jetstream(nc), limits: { maxFutureSkewMs: 300_000, horizonMs: 7 * 86_400_000 }, timescale: false, decisions: 'decide' };
+    const ctx = context();
 
     // Its ack wait passed while it waited in the worker's queue: the redelivered copy joins the same batch.
     const client = await pool.connect();

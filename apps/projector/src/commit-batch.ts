@@ -28,6 +28,8 @@ export interface PipelineContext {
   pipeline: string;
   /** Table of identities already counted by this pipeline. */
   seenTable: string;
+  /** Events dated from here on are identified by their second, earlier ones by their minute (migration 0006). */
+  identitySecondsFromMs: number;
   names: PulseNames;
   js: JetStreamClient;
   limits: DecodeLimits;
@@ -171,7 +173,7 @@ async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: 
   const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
   // Only the live pipeline keeps dead letters: a rebuild deciding again counts them, the stream already holds them.
   if (deadLetters.length && ctx.decisions === 'decide') await publishDeadLetters(ctx.js, ctx.names, deadLetters);
-  const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events);
+  const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events, ctx.identitySecondsFromMs);
   const deadLettered = deadLetters.map((d) => ({ seq: d.originalSequence!, partition: partitionOf(d.originalSubject!), index: d.batchIndex ?? -1, reason: d.code }));
   if (ctx.decisions === 'decide' && (duplicates.length || deadLettered.length)) {
     const skips = [...duplicates.map((d) => ({ seq: d.seq, index: d.index, reason: 'duplicate' })), ...deadLettered];

@@ -23,4 +23,27 @@ describe('migrations on an empty PostgreSQL database', () => {
       await db.dispose();
     }
   });
+
+  it('keys every event by its second in a new store, and switches a store that holds identities at the next UTC midnight', async () => {
+    const db = await isolatedDatabase();
+    const client = new pg.Client({ connectionString: db.url });
+    try {
+      await migrate(db.url, { timescale: 'off' });
+      await client.connect();
+      const setting = async () => Number((await client.query<{ value: unknown }>(`SELECT value FROM pulse.settings WHERE key = 'identity_seconds_from_ms'`)).rows[0].value);
+      expect(await setting()).toBe(0);
+
+      // As a store migrated before 0006, with identities in it.
+      await client.query(`DELETE FROM pulse.settings WHERE key = 'identity_seconds_from_ms'; DELETE FROM public.pulse_migrations WHERE name = '0006_identity_by_second.sql'`);
+      await client.query(`INSERT INTO pulse.seen_events (id, event_day) VALUES ('01234567-89ab-cdef-0123-456789abcdef', current_date)`);
+      const before = Date.now();
+      expect(await migrate(db.url, { timescale: 'off' })).toEqual(['0006_identity_by_second.sql']);
+
+      const midnight = Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate() + 1);
+      expect(await setting()).toBe(midnight);
+    } finally {
+      await client.end();
+      await db.dispose();
+    }
+  });
 });

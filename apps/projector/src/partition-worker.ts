@@ -24,6 +24,8 @@ export interface WorkerDeps {
   notifier: ChangeNotifier;
   log: Logger;
   timescale: boolean;
+  /** From migration 0006: see PipelineContext. */
+  identitySecondsFromMs: number;
   /** Identifies this process in checkpoint rows (fencing) and logs. */
   instance: string;
   onCommitted?: (result: CommitResult, partition: number) => void;
@@ -217,6 +219,7 @@ export class PartitionWorker {
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
       seenTable: 'pulse.seen_events',
+      identitySecondsFromMs: this.deps.identitySecondsFromMs,
       names: this.deps.config.names,
       js: this.deps.js,
       limits: { maxFutureSkewMs: this.deps.config.maxFutureSkewMs, horizonMs: this.deps.config.dedupHorizonDays * 86_400_000 },

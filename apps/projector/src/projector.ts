@@ -45,10 +45,13 @@ export class Projector implements OnApplicationBootstrap, OnApplicationShutdown 
     this.jsm = await jetstreamManager(this.nc);
     this.js = jetstream(this.nc);
     await ensureStreams(this.jsm, config.names, config.streams);
-    this.timescale = (await this.pool.query<{ value: boolean }>(`SELECT value FROM pulse.settings WHERE key = 'timescale'`)).rows[0]?.value === true;
+    const settings = new Map((await this.pool.query<{ key: string; value: unknown }>(`SELECT key, value FROM pulse.settings`)).rows.map((r) => [r.key, r.value]));
+    this.timescale = settings.get('timescale') === true;
+    const identitySecondsFromMs = Number(settings.get('identity_seconds_from_ms'));
+    if (!Number.isFinite(identitySecondsFromMs)) throw new Error('pulse.settings has no identity_seconds_from_ms: run the migrations first (npm run migrate)');
     await ensureLiveVersions(this.pool, config.names.partitions, config.allowedLatenessMs);
     this.notifier = new ChangeNotifier(this.nc, config.names, config.notifyIntervalMs);
-    const deps = { pool: this.pool, js: this.js, jsm: this.jsm, config, notifier: this.notifier, log: this.log, timescale: this.timescale, instance: this.instance };
+    const deps = { pool: this.pool, js: this.js, jsm: this.jsm, config, notifier: this.notifier, log: this.log, timescale: this.timescale, identitySecondsFromMs, instance: this.instance };
     this.workers = Array.from({ length: config.names.partitions }, (_, p) => new PartitionWorker(deps, LIVE, p));
     for (const w of this.workers) w.start();
     if (config.rebuildFoldThreads > 0) this.foldThreads = new FoldThreads(config.rebuildFoldThreads);

@@ -28,6 +28,8 @@ export interface JobDeps {
   config: ProjectorConfig;
   log: Logger;
   timescale: boolean;
+  /** From migration 0006: see PipelineContext. */
+  identitySecondsFromMs: number;
   instance: string;
   /** Live partitions' pending messages, to yield to live traffic. */
   livePending: () => Promise<number>;
@@ -179,6 +181,7 @@ export class RebuildJob {
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
       seenTable: this.seenTable,
+      identitySecondsFromMs: this.deps.identitySecondsFromMs,
       names: config.names,
       js,
       limits: { maxFutureSkewMs: config.maxFutureSkewMs, horizonMs: config.dedupHorizonDays * 86_400_000 },
