@@ -29,7 +29,7 @@ COPY --from=build /pulse/apps/projector/dist apps/projector/dist
 COPY --from=build /pulse/apps/simulator/package.json apps/simulator/
 COPY --from=build /pulse/apps/simulator/dist apps/simulator/dist
 USER node
-CMD ["node", "apps/api/dist/main.js"]
+CMD ["node", "--max-semi-space-size=32", "apps/api/dist/main.js"]
 
 # The console: static files behind nginx, which also proxies the API and the live socket.
 FROM nginx:1.27-alpine AS web

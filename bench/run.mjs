@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROJECTOR_NODE_FLAGS } from '../scripts/node-flags.mjs';
+import { API_NODE_FLAGS, PROJECTOR_NODE_FLAGS } from '../scripts/node-flags.mjs';
 import { Cleanup, dropDatabase, eventually, freePort, sleep, spawnApp, stopChild, withDatabase, apiReady, projectorReady } from './stack.mjs';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -174,7 +174,7 @@ async function main() {
       PULSE_PUSH_INTERVAL_MS: String(config.pushIntervalMs),
     },
     'api',
-    nodeArgs,
+    [...nodeArgs, ...API_NODE_FLAGS],
   );
   cleanup.add('stop the API', () => stopChild(api));
   await apiReady(api, apiUrl);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureServices, log, reachable, stateDir, stopOwnServices } from './services.mjs';
-import { PROJECTOR_NODE_FLAGS } from './node-flags.mjs';
+import { API_NODE_FLAGS, PROJECTOR_NODE_FLAGS } from './node-flags.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const apiPort = Number(process.env.PULSE_API_PORT ?? 3000);
@@ -102,7 +102,7 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 start('projector', [...PROJECTOR_NODE_FLAGS, 'apps/projector/dist/main.js']);
-start('api', ['apps/api/dist/main.js'], { PORT: String(apiPort) });
+start('api', [...API_NODE_FLAGS, 'apps/api/dist/main.js'], { PORT: String(apiPort) });
 start('web', ['apps/web/serve.mjs'], { PORT: String(webPort), PULSE_API_URL: `http://127.0.0.1:${apiPort}` });
 
 // Traffic through the real ingestion path once the API answers.
