@@ -142,3 +142,45 @@ describe('live push end to end: HTTP ingestion, NATS, projector, PostgreSQL, Soc
     await publish(batch('other'), TOKENS.otherProducer);
   });
 });
+
+describe('live push pacing', () => {
+  let pulse: RunningPulse;
+  const sockets: Socket[] = [];
+  // Long enough that "waited for the interval" and "pushed at once" cannot be confused: on a clock of its
+  // own the push loop would have held the first change for up to 6 s, over 2 s two times in three.
+  const intervalMs = 6000;
+
+  beforeAll(async () => {
+    pulse = await startPulse({ apiEnv: { PULSE_PUSH_INTERVAL_MS: String(intervalMs) } });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await pulse.stop();
+  });
+
+  const publish = async (id: string) => {
+    const res = await fetch(`${pulse.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...auth(TOKENS.producer) }, body: JSON.stringify([orderPlaced({ id, time: new Date().toISOString() })]) });
+    if (res.status !== 202) throw new Error(`ingestion answered ${res.status}: ${await res.text()}`);
+  };
+
+  it('pushes a change after a quiet interval at once, and the next one an interval after that push', async () => {
+    const s = connect(pulse.url, TOKENS.operator);
+    sockets.push(s);
+    const chart = new LiveChart(s, 'paced');
+    // Nothing pushed yet on this API: the spell before the first change is quiet.
+    await chart.subscribe();
+
+    const firstSent = Date.now();
+    await publish('paced-1');
+    await eventually(() => (chart.total() === 1 ? true : undefined), intervalMs, 'the first push');
+    const firstPushed = Date.now();
+    await publish('paced-2');
+    await eventually(() => (chart.total() === 2 ? true : undefined), 3 * intervalMs, 'the second push');
+    const secondPushed = Date.now();
+
+    // At once: well inside the interval, which a push loop on its own clock would have made it wait for.
+    expect(firstPushed - firstSent).toBeLessThan(intervalMs / 3);
+    // Still at most one push per interval.
+    expect(secondPushed - firstPushed).toBeGreaterThanOrEqual(intervalMs - 500);
+  });
+});
