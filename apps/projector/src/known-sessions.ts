@@ -22,9 +22,10 @@ const MAX_ROWS = 500_000;
  *
  * Only what the database certainly holds is remembered: rows move outwards only (least first_seen,
  * greatest last_seen, a channel once set stays), so a bound learnt from a commit stays true until the
- * row is deleted, and housekeeping deletes only rows idle for two days, far outside the window kept
- * here. A failed commit, which may still have committed or been lost with the connection (commits
- * are asynchronous), forgets everything.
+ * row is deleted. Housekeeping deletes only rows idle for two days: if it deletes one remembered here
+ * (a replay of old events), a touch left out could not have made that row younger, so the next pass
+ * would have deleted it again. A failed commit, which may still have committed or been lost with the
+ * connection (commits are asynchronous), forgets everything.
  */
 export class KnownSessions {
   private readonly rows = new Map<string, { known: Map<string, Known>; newestMs: number; sweptMs: number }>();
