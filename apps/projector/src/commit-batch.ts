@@ -147,7 +147,7 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     applied.sort((a, b) => a.projection.localeCompare(b.projection) || a.version - b.version);
     for (const { projection, version, changes } of applied) {
       const schema = schemaOf(projection, version);
-      const sessions = ctx.sessions && changes.sessions.length ? ctx.sessions.unwritten(schema, changes.partition, changes.sessions) : changes.sessions;
+      const sessions = ctx.sessions?.unwritten(schema, changes.partition, changes.sessions) ?? changes.sessions;
       write.addChanges(schema, sessions === changes.sessions ? changes : { ...changes, sessions }, { rollups: !ctx.timescale });
     }
     const [{ r }] = await write.run<{ r: string | null }>(client, applied.length ? `SELECT nextval('pulse.revision') AS r` : `SELECT NULL::bigint AS r`);

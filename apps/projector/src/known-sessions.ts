@@ -30,10 +30,10 @@ const MAX_ROWS = 500_000;
 export class KnownSessions {
   private readonly rows = new Map<string, { known: Map<string, Known>; newestMs: number; sweptMs: number }>();
 
-  /** The touches that may change their row: what the batch must write. */
-  unwritten(schema: string, partition: number, touches: readonly SessionTouch[]): SessionTouch[] {
+  /** The touches that may change their row: what the batch must write (`touches` itself when none is known). */
+  unwritten(schema: string, partition: number, touches: SessionTouch[]): SessionTouch[] {
     const known = this.rows.get(`${schema}/${partition}`)?.known;
-    if (!known) return [...touches];
+    if (!known) return touches;
     return touches.filter((t) => {
       const k = known.get(t.sessionId);
       return !k || t.firstMs < k.firstMs || t.lastMs > k.lastMs || (t.channel !== null && !k.channel) || (t.country !== null && !k.country);

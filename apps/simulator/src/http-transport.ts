@@ -78,6 +78,7 @@ export class HttpTransport implements Transport {
   private readonly timeoutMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly client: typeof http | typeof https;
   private readonly agent: http.Agent;
 
   constructor(options: HttpTransportOptions) {
@@ -88,7 +89,8 @@ export class HttpTransport implements Transport {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.sleep = options.sleep ?? sleep;
-    this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.client = this.url.protocol === 'https:' ? https : http;
+    this.agent = new this.client.Agent({ keepAlive: true });
   }
 
   deliver(batch: readonly Emission[]): Promise<Delivery> {
@@ -135,7 +137,7 @@ export class HttpTransport implements Transport {
 
   private post(body: Buffer): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const request = (this.url.protocol === 'https:' ? https : http).request(
+      const request = this.client.request(
         this.url,
         { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': body.length }, signal: AbortSignal.timeout(this.timeoutMs) },
         (res) => {

@@ -287,8 +287,9 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     );
   }
 
-  private dirtyWatched(): boolean {
-    for (const w of this.watched.values()) if (w.dirty && w.sockets.size) return true;
+  /** Whether a push is owed to someone; the overview, held to one a second, only when `overview`. */
+  private owed(overview: boolean): boolean {
+    for (const w of this.watched.values()) if (w.dirty && w.sockets.size && (overview || w.spec.kind !== 'now')) return true;
     return false;
   }
 
@@ -296,7 +297,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   private async passTime(): Promise<void> {
     const nowMs = Date.now();
     await Promise.all([...this.watched.values()].map((w) => this.markTimePassing(w, nowMs)));
-    if (this.dirtyWatched()) this.schedulePush();
+    if (this.owed(true)) this.schedulePush();
   }
 
   /**
@@ -359,6 +360,6 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       this.flushing = false;
     }
     // Marked while this push ran: the next one is due an interval after it.
-    if ([...this.watched.values()].some((w) => w.dirty && w.sockets.size && w.spec.kind !== 'now')) this.schedulePush();
+    if (this.owed(false)) this.schedulePush();
   }
 }
