@@ -9,6 +9,7 @@ import { readModel } from '../../../test/support/projector.js';
 import { isolatedNats } from '../../../test/support/services.js';
 import { commitBatch, FencedOut, type PipelineContext } from './commit-batch.js';
 import { storedMessage, type StoredMessage } from './decode.js';
+import { Identities, liveIdentityStore } from './identities.js';
 import { KnownSessions } from './known-sessions.js';
 import { ensureLiveVersions, LIVE } from './read-models.js';
 
@@ -49,8 +50,7 @@ describe('committing a batch against real NATS and PostgreSQL', () => {
 
   const context = (extra: Partial<PipelineContext> = {}): PipelineContext => ({
     pipeline: LIVE,
-    seenTable: 'pulse.seen_events',
-    identitySecondsFromMs: 0,
+    identities: new Identities(liveIdentityStore({ secondsFromMs: 0, blocksFromMs: 0 })),
     names,
     js: jetstream(nc),
     limits: { maxFutureSkewMs: 300_000, horizonMs: 7 * 86_400_000 },

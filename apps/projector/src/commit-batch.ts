@@ -4,10 +4,10 @@ import { publishDeadLetters } from '@pulse/contracts/sdk';
 import type { ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
 import { decodeMessages, type DecodeLimits, type Skip, type StoredMessage } from './decode.js';
-import { firstOccurrences } from './dedup.js';
 import { pgArray } from './pg-array.js';
 import { prepared } from './prepared.js';
 import { foldEvents, foldRecorded, type Fold, type FoldGroup, type RecordedFoldInput, type VersionChanges } from './fold.js';
+import type { Identities } from './identities.js';
 import type { KnownSessions } from './known-sessions.js';
 import { schemaOf } from './read-models.js';
 import { BatchWrite } from './write-changes.js';
@@ -26,10 +26,8 @@ export class FencedOut extends Error {
 
 export interface PipelineContext {
   pipeline: string;
-  /** Table of identities already counted by this pipeline. */
-  seenTable: string;
-  /** Events dated from here on are identified by their second, earlier ones by their minute (migration 0006). */
-  identitySecondsFromMs: number;
+  /** The identities this pipeline has counted, and what it remembers of them. */
+  identities: Identities;
   names: PulseNames;
   js: JetStreamClient;
   limits: DecodeLimits;
@@ -153,11 +151,13 @@ export async function commitBatch(client: pg.ClientBase, ctx: PipelineContext, m
     const [{ r }] = await write.run<{ r: string | null }>(client, applied.length ? `SELECT nextval('pulse.revision') AS r` : `SELECT NULL::bigint AS r`);
     const revision = r === null ? null : Number(r);
     await client.query('COMMIT');
+    ctx.identities.committed();
     if (ctx.sessions) for (const { projection, version, changes } of applied) ctx.sessions.committed(schemaOf(projection, version), changes.partition, changes.sessions);
     const total = (key: 'events' | 'duplicates' | 'deadLetters') => [...fold.tallies.values()].reduce((sum, t) => sum + t[key], 0);
     return { revision, applied, events: total('events'), duplicates: total('duplicates'), deadLetters: total('deadLetters'), skipped: messages.length - fresh.length };
   } catch (e) {
-    // Whether it committed is unknown (or it may be lost with the connection): the session rows are no longer known.
+    // Whether it committed is unknown (or it may be lost with the connection): identities and session rows are no longer known.
+    ctx.identities.forget();
     ctx.sessions?.forget();
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -173,7 +173,7 @@ async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: 
   const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
   // Only the live pipeline keeps dead letters: a rebuild deciding again counts them, the stream already holds them.
   if (deadLetters.length && ctx.decisions === 'decide') await publishDeadLetters(ctx.js, ctx.names, deadLetters);
-  const { fresh: newEvents, duplicates } = await firstOccurrences(client, ctx.seenTable, events, ctx.identitySecondsFromMs);
+  const { fresh: newEvents, duplicates } = await ctx.identities.firstOccurrences(client, events);
   const deadLettered = deadLetters.map((d) => ({ seq: d.originalSequence!, partition: partitionOf(d.originalSubject!), index: d.batchIndex ?? -1, reason: d.code }));
   if (ctx.decisions === 'decide' && (duplicates.length || deadLettered.length)) {
     const skips = [...duplicates.map((d) => ({ seq: d.seq, index: d.index, reason: 'duplicate' })), ...deadLettered];

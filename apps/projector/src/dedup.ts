@@ -21,10 +21,11 @@ export function identityKey(source: string, id: string, timeMs: number, secondsF
 
 /**
  * Keeps the first occurrence of each identity, in stream order: within the batch in memory, and against
- * everything projected before through `table` (inside the caller's transaction, so a rolled-back batch
- * forgets its identities too). Returns the new events and the duplicates.
+ * everything projected before through `table`, one row per identity (inside the caller's transaction, so
+ * a rolled-back batch forgets its identities too). Events dated since migration 0007 are kept in blocks
+ * instead (identities.ts); this table holds those dated before it. Returns the new events and the duplicates.
  */
-export async function firstOccurrences(client: pg.ClientBase, table: string, events: readonly DecodedEvent[], secondsFromMs: number): Promise<{ fresh: DecodedEvent[]; duplicates: DecodedEvent[] }> {
+export async function firstOccurrencesByRow(client: pg.ClientBase, table: string, events: readonly DecodedEvent[], secondsFromMs: number): Promise<{ fresh: DecodedEvent[]; duplicates: DecodedEvent[] }> {
   if (!events.length) return { fresh: [], duplicates: [] };
   const inBatch = new Map<string, DecodedEvent>();
   const duplicates: DecodedEvent[] = [];

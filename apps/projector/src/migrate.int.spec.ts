@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { IDENTITY_BUCKETS } from '@pulse/contracts';
 import { PROJECTIONS } from '@pulse/domain';
 import { isolatedDatabase } from '../../../test/support/services.js';
 import { migrate } from './migrate.js';
@@ -41,6 +42,28 @@ describe('migrations on an empty PostgreSQL database', () => {
 
       const midnight = Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate() + 1);
       expect(await setting()).toBe(midnight);
+    } finally {
+      await client.end();
+      await db.dispose();
+    }
+  });
+
+  it('keeps identities in blocks for every event in a new store, and from the next UTC midnight in a store that holds identities', async () => {
+    const db = await isolatedDatabase();
+    const client = new pg.Client({ connectionString: db.url });
+    try {
+      await migrate(db.url, { timescale: 'off' });
+      await client.connect();
+      const setting = async () => Number((await client.query<{ value: unknown }>(`SELECT value FROM pulse.settings WHERE key = 'identity_blocks_from_ms'`)).rows[0].value);
+      expect(await setting()).toBe(0);
+      expect(Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pulse.identity_buckets`)).rows[0].n)).toBe(IDENTITY_BUCKETS);
+
+      // As a store migrated before 0007, with identities in its table of one row per identity.
+      await client.query(`DELETE FROM pulse.settings WHERE key = 'identity_blocks_from_ms'; DROP TABLE pulse.identity_blocks, pulse.identity_buckets; DELETE FROM public.pulse_migrations WHERE name = '0007_identity_blocks.sql'`);
+      await client.query(`INSERT INTO pulse.seen_events (id, event_day) VALUES ('01234567-89ab-cdef-0123-456789abcdef', current_date)`);
+      const before = Date.now();
+      expect(await migrate(db.url, { timescale: 'off' })).toEqual(['0007_identity_blocks.sql']);
+      expect(await setting()).toBe(Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate() + 1));
     } finally {
       await client.end();
       await db.dispose();

@@ -4,6 +4,7 @@ import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { BoundedPull } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
+import { Identities, liveIdentityStore, type IdentitySwitches } from './identities.js';
 import { KnownSessions } from './known-sessions.js';
 import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
 import type { ProjectorConfig } from './config.js';
@@ -24,8 +25,8 @@ export interface WorkerDeps {
   notifier: ChangeNotifier;
   log: Logger;
   timescale: boolean;
-  /** From migration 0006: see PipelineContext. */
-  identitySecondsFromMs: number;
+  /** From migrations 0006 and 0007: where identities are kept, by event time. */
+  identitySwitches: IdentitySwitches;
   /** Identifies this process in checkpoint rows (fencing) and logs. */
   instance: string;
   onCommitted?: (result: CommitResult, partition: number) => void;
@@ -57,13 +58,16 @@ export class PartitionWorker {
   private loop?: Promise<void>;
   private readonly rollups = new RollupRefresher(60_000);
   private readonly sessions = new KnownSessions();
+  private readonly identities: Identities;
   readonly stats = { batches: 0, events: 0, duplicates: 0, deadLetters: 0, lastError: null as string | null, owned: false };
 
   constructor(
     private readonly deps: WorkerDeps,
     readonly pipeline: string,
     readonly partition: number,
-  ) {}
+  ) {
+    this.identities = new Identities(liveIdentityStore(deps.identitySwitches));
+  }
 
   get durable(): string {
     return `${this.deps.config.consumerPrefix}${this.pipeline}-p${this.partition}`;
@@ -218,8 +222,7 @@ export class PartitionWorker {
     const stored = batch.map((b) => b.stored);
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
-      seenTable: 'pulse.seen_events',
-      identitySecondsFromMs: this.deps.identitySecondsFromMs,
+      identities: this.identities,
       names: this.deps.config.names,
       js: this.deps.js,
       limits: { maxFutureSkewMs: this.deps.config.maxFutureSkewMs, horizonMs: this.deps.config.dedupHorizonDays * 86_400_000 },

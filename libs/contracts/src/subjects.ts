@@ -11,6 +11,25 @@ export const DEFAULT_ROOT = 'pulse';
 export const DEFAULT_PARTITIONS = 2;
 
 /**
+ * Identity buckets: a fixed split of event identities, finer than any partition count. An event's
+ * partition is its bucket modulo the partition count, so each bucket has one partition (one writer)
+ * whatever the count, and the projector keeps the identities it has counted per bucket (ADR 0004).
+ */
+export const IDENTITY_BUCKETS = 256;
+
+/** Bucket of an event, from a hash of its identity: every copy of an event has the same one. */
+export function identityBucketOf(source: string, id: string): number {
+  // FNV-1a: cheap, stable across processes and languages.
+  let h = 0x811c9dc5;
+  const key = `${source}\u0000${id}`;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % IDENTITY_BUCKETS;
+}
+
+/**
  * Every NATS name Pulse uses, derived from one root token (`pulse` in production; tests use their
  * own root so their streams and subjects never overlap).
  *
@@ -30,7 +49,7 @@ export class PulseNames {
     readonly partitions: number = DEFAULT_PARTITIONS,
   ) {
     if (!/^[a-z][a-z0-9_-]*$/.test(root)) throw new Error(`NATS root "${root}" must be one lower-case token`);
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 256) throw new Error(`partitions must be 1..256, got ${partitions}`);
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > IDENTITY_BUCKETS) throw new Error(`partitions must be 1..${IDENTITY_BUCKETS}, got ${partitions}`);
     const upper = root.toUpperCase().replace(/-/g, '_');
     this.eventsStream = `${upper}_EVENTS`;
     this.deadLetterStream = `${upper}_DLQ`;

@@ -41,6 +41,7 @@ export class Housekeeping {
         this.log.log(`dropped retired ${projection} v${version}`);
       }
       await client.query(`DELETE FROM pulse.seen_events WHERE event_day < current_date - $1::int`, [this.config.dedupHorizonDays + 1]);
+      await client.query(`DELETE FROM pulse.identity_blocks WHERE second < extract(epoch FROM current_date - $1::int)::bigint`, [this.config.dedupHorizonDays + 1]);
       if (!this.timescale) {
         const served = await client.query<{ projection: string; version: number }>(`SELECT projection, version FROM pulse.projection_versions WHERE status IN ('live', 'retired', 'building')`);
         for (const { projection, version } of served.rows) {

@@ -4,7 +4,7 @@ import { connect, headers as natsHeaders, type ConnectionOptions, type NatsConne
 import { checkEvents, type RejectedEvent } from '../batch.js';
 import type { EventType } from '../catalog.js';
 import { CLOUDEVENTS_BATCH_JSON } from '../envelope.js';
-import { PulseNames } from '../subjects.js';
+import { identityBucketOf, PulseNames } from '../subjects.js';
 import { publishDeadLetters } from './dead-letters.js';
 import type { PulseEvent } from '../types.js';
 
@@ -61,19 +61,12 @@ interface Chunk {
 }
 
 /**
- * Partition of an event, from a hash of its identity. Every copy of an event (a retry, a re-send a
- * day later) lands in the same partition, so de-duplication and lateness are decided within one
- * ordered sequence, the same way on every replay.
+ * Partition of an event: its identity bucket modulo the partition count. Every copy of an event (a
+ * retry, a re-send a day later) lands in the same partition, so de-duplication and lateness are
+ * decided within one ordered sequence, the same way on every replay.
  */
 export function partitionOfEvent(event: { source: string; id: string }, partitions: number): number {
-  // FNV-1a: cheap, stable across processes and languages.
-  let h = 0x811c9dc5;
-  const key = `${event.source}\u0000${event.id}`;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % partitions;
+  return identityBucketOf(event.source, event.id) % partitions;
 }
 
 /**
