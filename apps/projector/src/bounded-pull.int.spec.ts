@@ -1,6 +1,6 @@
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { BoundedPull } from './bounded-pull.js';
+import { BoundedPull, DeliveryGap } from './bounded-pull.js';
 import { eventually, isolatedNats } from '../../../test/support/services.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,5 +96,23 @@ describe('pulling a partition whose messages range from one event to hundreds', 
 
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
-});
 
+  it('stops a durable reader at a delivery it never received, so the caller starts again from its checkpoint instead of acking past it', async () => {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    await jsm.consumers.add(stream, { durable_name: 'gap', ack_policy: AckPolicy.All });
+    const consumer = await js.consumers.get(stream, 'gap');
+    for (let i = 0; i < 3; i++) await js.publish(subject, new Uint8Array(100));
+    let free = 16 * 1024; // room for one message until the test gives more
+    const pull = new BoundedPull(consumer, () => free, undefined, 0, true);
+    const messages = pull.messages();
+    expect((await messages.next()).value!.seq).toBe(1);
+    free = 0;
+    // Delivery 2 goes to a pull this reader does not see, as to a fetch given up after missed heartbeats.
+    for await (const lost of await consumer.fetch({ max_messages: 1, expires: 2000 })) expect(lost.seq).toBe(2);
+    free = 1024 * 1024;
+
+    await expect(messages.next()).rejects.toThrow(DeliveryGap);
+    await pull.close();
+  });
+});

@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, 
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from '@nestjs/common';
 import type pg from 'pg';
-import { BoundedPull } from './bounded-pull.js';
+import { BoundedPull, DeliveryGap } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { Identities, liveIdentityStore, type IdentitySwitches } from './identities.js';
 import { KnownSessions } from './known-sessions.js';
@@ -97,7 +97,7 @@ export class PartitionWorker {
       try {
         await this.consume();
       } catch (e) {
-        if (e instanceof FencedOut || e instanceof ConnectionLost) this.deps.log.warn(e.message);
+        if (e instanceof FencedOut || e instanceof ConnectionLost || e instanceof DeliveryGap) this.deps.log.warn(e.message);
         else this.deps.log.error(`${this.durable}: ${(e as Error).message}`);
         await this.messages?.close().catch(() => undefined);
         this.queue.length = 0;
@@ -170,18 +170,26 @@ export class PartitionWorker {
       () => config.readAheadBytes - this.queuedBytes,
       (e) => this.deps.log.warn(`${this.durable}: pulling failed (${e.message}); pulling again`),
       config.readAheadBytes / 2,
+      true,
     );
+    let readFailure: Error | undefined;
     const reader = (async () => {
-      for await (const m of this.messages!.messages()) {
-        this.queue.push({ msg: m, stored: storedMessage(m) });
-        this.queuedBytes += m.data.byteLength;
+      try {
+        for await (const m of this.messages!.messages()) {
+          this.queue.push({ msg: m, stored: storedMessage(m) });
+          this.queuedBytes += m.data.byteLength;
+          this.wake?.();
+          // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
+          if (this.queuedBytes > config.readAheadBytes) await new Promise<void>((r) => (this.drained = r));
+        }
+      } catch (e) {
+        readFailure = e as Error;
         this.wake?.();
-        // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
-        if (this.queuedBytes > config.readAheadBytes) await new Promise<void>((r) => (this.drained = r));
       }
     })();
     try {
       while (!this.stopping) {
+        if (readFailure) throw readFailure;
         if (!this.queue.length) {
           // Idle: wait for messages, but look up every second, to do a roll-up refresh still owed.
           await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(1000)]);
