@@ -7,12 +7,16 @@ const MAX_PULL_MESSAGES = 1000;
 /** How often a caller without room for a pull is looked at again. */
 const SPACE_POLL_MS = 5;
 /**
- * A pull waits this long for messages when the partition is quiet, then the next pull is made. It also
- * sets the heartbeat (half of it, at least 500 ms), and a pull whose heartbeats stop is given up after
- * two missed ones: under load nats-server 2.9 now and then leaves a pull unanswered, and with 5 s the
- * partition stalled 5 s or more each time (seen twice in a benchmark run, p99 at 1M/min 4.5 s).
+ * A pull waits this long for messages when the partition is quiet, then the next pull is made. Under
+ * load a pull ends when it has its count, long before this. Why long: nats-server 2.9 now and then
+ * leaves a pull that expires while messages flow without its closing status, and the pull then waits
+ * for two missed heartbeats (measured with 5,000 and 1,000 ms: 3 of 37 pulls that ran into their
+ * expiry at 200 messages/s hung for a further second; the benchmark saw partitions stall 1 to 5 s at
+ * a time, p99 at 1M/min 0.9 to 4.5 s). A pull that ends by its count never meets that.
  */
-const PULL_EXPIRES_MS = 1000;
+const PULL_EXPIRES_MS = 30_000;
+/** The server's heartbeat on a waiting pull; two missed give the pull up (a server restart, a lost request). */
+const PULL_HEARTBEAT_MS = 1000;
 
 /**
  * A durable consumer delivered a message this reader never received: a fetch given up after missed
@@ -70,7 +74,7 @@ export class BoundedPull {
       }
       const count = Math.max(1, Math.min(MAX_PULL_MESSAGES, Math.floor(free / this.largest)));
       try {
-        const fetched = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
+        const fetched = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
         this.current = fetched;
         // The fetch is drained as it delivers, whatever the caller is doing meanwhile: a nats.js fetch
         // that fails (missed heartbeats) drops the messages it received but has not handed out, and the
