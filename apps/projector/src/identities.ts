@@ -99,6 +99,8 @@ export class Identities {
 
   private async byBlock(client: pg.ClientBase, events: readonly DecodedEvent[]): Promise<{ fresh: DecodedEvent[]; duplicates: DecodedEvent[] }> {
     if (!events.length) return { fresh: [], duplicates: [] };
+    // What is remembered is only true between one batch's commit and the next batch: never two at once.
+    if (this.pending) throw new Error('Identities is deciding two batches at once: give each concurrent committer its own');
     const { blocks, buckets } = this.store;
     // In-batch copies first: the first one in stream order counts. Keyed by identity alone, which is
     // cheaper to hash than identity and second together; the same source and id dated another second

@@ -216,7 +216,9 @@ export class RebuildJob {
     });
     const openLane = async (lanePartitions: number[]): Promise<Lane> => {
       const client = await this.deps.pool.connect();
-      return Lane.open(spec(lanePartitions), js, client, ctx, (broken) => client.release(broken)).catch((e) => {
+      // Lanes commit at the same time: each remembers the identities of its own batches.
+      const laneCtx = { ...ctx, identities: new Identities(ctx.identities.store) };
+      return Lane.open(spec(lanePartitions), js, client, laneCtx, (broken) => client.release(broken)).catch((e) => {
         client.release(true);
         throw e;
       });
