@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { PulseNames } from '@pulse/contracts';
 import { ensureStreams, PulseProducer } from '@pulse/contracts/sdk';
 import { migratedDatabase } from '../../../../test/support/database.js';
-import { readModel, runProjector } from '../../../../test/support/projector.js';
+import { caughtUp, readModel, runProjector } from '../../../../test/support/projector.js';
 import { isolatedNats } from '../../../../test/support/services.js';
 import { startApi } from './api.js';
 
@@ -27,6 +27,8 @@ export async function startPulse(options: { partitions?: number; apiEnv?: NodeJS
   await ensureStreams(await jetstreamManager(nats.nc), nats.names);
   const db = await migratedDatabase();
   const projector = await runProjector(nats.names, db.url);
+  // Its workers start on their own: a test's first event must not wait for them to take their partitions.
+  await caughtUp(nats.nc, nats.names);
   const { app, url } = await startApi(nats.names, {}, { DATABASE_URL: db.url, ...options.apiEnv });
   const model = readModel(db.url);
   return {
