@@ -46,7 +46,7 @@ interface Candidate {
 }
 
 /**
- * De-duplication by identity for one pipeline (a live partition worker or a rebuild): which events of
+ * De-duplication by identity for one committer (a live partition worker, a rebuild lane): which events of
  * a batch were counted before, by this batch or any earlier one, and recording the new ones.
  *
  * Identities are kept per bucket and second of event time as packed blocks, one row per bucket and
