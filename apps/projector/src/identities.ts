@@ -64,7 +64,7 @@ export class Identities {
   /** Counts of writes this batch took, applied when it commits. */
   private pending: Map<number, number> | null = null;
 
-  constructor(readonly store: IdentityStore) {}
+  constructor(private readonly store: IdentityStore) {}
 
   /**
    * Keeps the first occurrence of each identity, in stream order, inside the caller's transaction (a
@@ -256,16 +256,14 @@ export function liveIdentityStore(switches: IdentitySwitches): IdentityStore {
 }
 
 /** A store of its own (a rebuild that decides again), laid out like the live one; `name` is a bare table-name prefix. */
-export async function createIdentityStore(client: pg.ClientBase, name: string): Promise<IdentityStore> {
-  const store = ownIdentityStore(name);
+export function ownIdentityStore(name: string): IdentityStore {
+  return { blocks: `pulse.${name}_blocks`, buckets: `pulse.${name}_buckets`, legacy: null };
+}
+
+export async function createIdentityStore(client: pg.ClientBase, store: IdentityStore): Promise<void> {
   await client.query(`CREATE TABLE ${store.blocks} (LIKE pulse.identity_blocks INCLUDING ALL)`);
   await client.query(`CREATE TABLE ${store.buckets} (LIKE pulse.identity_buckets INCLUDING ALL)`);
   await client.query(`INSERT INTO ${store.buckets} (bucket) SELECT generate_series(0, ${IDENTITY_BUCKETS - 1})`);
-  return store;
-}
-
-export function ownIdentityStore(name: string): IdentityStore {
-  return { blocks: `pulse.${name}_blocks`, buckets: `pulse.${name}_buckets`, legacy: null };
 }
 
 export async function dropIdentityStore(client: pg.ClientBase, store: IdentityStore): Promise<void> {

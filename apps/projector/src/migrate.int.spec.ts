@@ -25,48 +25,47 @@ describe('migrations on an empty PostgreSQL database', () => {
     }
   });
 
-  it('keys every event by its second in a new store, and switches a store that holds identities at the next UTC midnight', async () => {
+  /**
+   * The value of the switch `key` in a new store, then after `migration` is applied again (its own
+   * tables dropped by `undo`, if it made any) to a store that holds identities, as a store migrated before it would be.
+   */
+  async function switchSetting(key: string, migration: string, undo: string | null, newStore: (client: pg.Client) => Promise<void> = async () => undefined) {
     const db = await isolatedDatabase();
     const client = new pg.Client({ connectionString: db.url });
     try {
       await migrate(db.url, { timescale: 'off' });
       await client.connect();
-      const setting = async () => Number((await client.query<{ value: unknown }>(`SELECT value FROM pulse.settings WHERE key = 'identity_seconds_from_ms'`)).rows[0].value);
-      expect(await setting()).toBe(0);
+      const setting = async () => Number((await client.query<{ value: unknown }>(`SELECT value FROM pulse.settings WHERE key = $1`, [key])).rows[0].value);
+      const inNewStore = await setting();
+      await newStore(client);
 
-      // As a store migrated before 0006, with identities in it.
-      await client.query(`DELETE FROM pulse.settings WHERE key = 'identity_seconds_from_ms'; DELETE FROM public.pulse_migrations WHERE name = '0006_identity_by_second.sql'`);
+      await client.query(`DELETE FROM pulse.settings WHERE key = '${key}'; ${undo ? `${undo};` : ''} DELETE FROM public.pulse_migrations WHERE name = '${migration}'`);
       await client.query(`INSERT INTO pulse.seen_events (id, event_day) VALUES ('01234567-89ab-cdef-0123-456789abcdef', current_date)`);
-      const before = Date.now();
-      expect(await migrate(db.url, { timescale: 'off' })).toEqual(['0006_identity_by_second.sql']);
-
-      const midnight = Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate() + 1);
-      expect(await setting()).toBe(midnight);
+      const before = new Date();
+      const applied = await migrate(db.url, { timescale: 'off' });
+      const nextMidnight = Date.UTC(before.getUTCFullYear(), before.getUTCMonth(), before.getUTCDate() + 1);
+      return { inNewStore, applied, afterUpgrade: await setting(), nextMidnight };
     } finally {
       await client.end();
       await db.dispose();
     }
+  }
+
+  it('keys every event by its second in a new store, and switches a store that holds identities at the next UTC midnight', async () => {
+    const { inNewStore, applied, afterUpgrade, nextMidnight } = await switchSetting('identity_seconds_from_ms', '0006_identity_by_second.sql', null);
+    expect(inNewStore).toBe(0);
+    expect(applied).toEqual(['0006_identity_by_second.sql']);
+    expect(afterUpgrade).toBe(nextMidnight);
   });
 
   it('keeps identities in blocks for every event in a new store, and from the next UTC midnight in a store that holds identities', async () => {
-    const db = await isolatedDatabase();
-    const client = new pg.Client({ connectionString: db.url });
-    try {
-      await migrate(db.url, { timescale: 'off' });
-      await client.connect();
-      const setting = async () => Number((await client.query<{ value: unknown }>(`SELECT value FROM pulse.settings WHERE key = 'identity_blocks_from_ms'`)).rows[0].value);
-      expect(await setting()).toBe(0);
-      expect(Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pulse.identity_buckets`)).rows[0].n)).toBe(IDENTITY_BUCKETS);
-
-      // As a store migrated before 0007, with identities in its table of one row per identity.
-      await client.query(`DELETE FROM pulse.settings WHERE key = 'identity_blocks_from_ms'; DROP TABLE pulse.identity_blocks, pulse.identity_buckets; DELETE FROM public.pulse_migrations WHERE name = '0007_identity_blocks.sql'`);
-      await client.query(`INSERT INTO pulse.seen_events (id, event_day) VALUES ('01234567-89ab-cdef-0123-456789abcdef', current_date)`);
-      const before = Date.now();
-      expect(await migrate(db.url, { timescale: 'off' })).toEqual(['0007_identity_blocks.sql']);
-      expect(await setting()).toBe(Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), new Date(before).getUTCDate() + 1));
-    } finally {
-      await client.end();
-      await db.dispose();
-    }
+    let buckets = 0;
+    const { inNewStore, applied, afterUpgrade, nextMidnight } = await switchSetting('identity_blocks_from_ms', '0007_identity_blocks.sql', 'DROP TABLE pulse.identity_blocks, pulse.identity_buckets', async (client) => {
+      buckets = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pulse.identity_buckets`)).rows[0].n);
+    });
+    expect(inNewStore).toBe(0);
+    expect(buckets).toBe(IDENTITY_BUCKETS);
+    expect(applied).toEqual(['0007_identity_blocks.sql']);
+    expect(afterUpgrade).toBe(nextMidnight);
   });
 });

@@ -5,7 +5,7 @@ import { decodeMessage } from '@pulse/contracts';
 import { rebuildProgress, type RebuildRequest, type StoredOperation } from '@pulse/domain';
 import type pg from 'pg';
 import type { Fence, PipelineContext } from '../commit-batch.js';
-import { createIdentityStore, dropIdentityStore, Identities, ownIdentityStore } from '../identities.js';
+import { createIdentityStore, dropIdentityStore, Identities, ownIdentityStore, type IdentityStore } from '../identities.js';
 import { KnownSessions } from '../known-sessions.js';
 import type { ProjectorConfig } from '../config.js';
 import type { FoldThreads } from '../fold-threads.js';
@@ -62,7 +62,7 @@ function connectionProblem(e: unknown): boolean {
 export class RebuildJob {
   private readonly pipeline: string;
   /** Identities of a rebuild that decides again (`reverify`), kept apart from the live pipeline's. */
-  private readonly identityStoreName: string;
+  private readonly identityStore: IdentityStore;
   private lastProgressAt = 0;
   private rate = { at: Date.now(), events: 0, eps: 0 };
 
@@ -72,7 +72,7 @@ export class RebuildJob {
     private readonly client: pg.PoolClient,
   ) {
     this.pipeline = `rebuild-${op.id}`;
-    this.identityStoreName = `identity_rebuild_${op.id}`;
+    this.identityStore = ownIdentityStore(`identity_rebuild_${op.id}`);
   }
 
   async run(): Promise<void> {
@@ -113,7 +113,7 @@ export class RebuildJob {
         cutoff,
       ]);
       if (cutoff && served) await copyBeforeCutoff(client, schemaOf(this.projection, served.version), schemaOf(this.projection, version), cutoff, this.deps.timescale, this.projection);
-      await createIdentityStore(client, this.identityStoreName);
+      await createIdentityStore(client, this.identityStore);
       await client.query(
         `INSERT INTO pulse.checkpoints (pipeline, partition, stream_seq) SELECT $1, p, $2 FROM generate_series(0, $3 - 1) AS p`,
         [this.pipeline, startSeq - 1, config.names.partitions],
@@ -180,7 +180,7 @@ export class RebuildJob {
     const reverify = this.op.options.reverify === true;
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
-      identities: new Identities(ownIdentityStore(this.identityStoreName)),
+      identities: new Identities(this.identityStore),
       names: config.names,
       js,
       limits: { maxFutureSkewMs: config.maxFutureSkewMs, horizonMs: config.dedupHorizonDays * 86_400_000 },
@@ -217,7 +217,7 @@ export class RebuildJob {
     const openLane = async (lanePartitions: number[]): Promise<Lane> => {
       const client = await this.deps.pool.connect();
       // Lanes commit at the same time: each remembers the identities of its own batches.
-      const laneCtx = { ...ctx, identities: new Identities(ctx.identities.store) };
+      const laneCtx = { ...ctx, identities: new Identities(this.identityStore) };
       return Lane.open(spec(lanePartitions), js, client, laneCtx, (broken) => client.release(broken)).catch((e) => {
         client.release(true);
         throw e;
@@ -394,7 +394,7 @@ export class RebuildJob {
       const progress = { processedEvents: Number(totals.events), duplicates: Number(totals.duplicates), deadLetters: Number(totals.dead_letters), remainingEvents: 0, etaSeconds: 0, lagEvents: 0, lagSeconds: 0, eventsPerSecond: Math.round(this.rate.eps), position: swappedAt, head: swappedAt, version, at: new Date().toISOString() };
       await lock.query(`UPDATE pulse.operations SET status = 'completed', finished_at = now(), progress = $2 WHERE id = $1`, [this.op.id, progress]);
       await lock.query(`DELETE FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
-      await dropIdentityStore(lock, ownIdentityStore(this.identityStoreName));
+      await dropIdentityStore(lock, this.identityStore);
       await lock.query('COMMIT');
       this.publish({ status: 'completed', ...progress });
       this.deps.log.log(`rebuild ${this.op.id}: ${this.projection} v${version} is served (swapped at stream sequence ${swappedAt})`);
@@ -414,7 +414,7 @@ export class RebuildJob {
     try {
       await client.query(`DELETE FROM pulse.feeds WHERE pipeline = $1`, [this.pipeline]);
       await client.query(`DELETE FROM pulse.checkpoints WHERE pipeline = $1`, [this.pipeline]);
-      await dropIdentityStore(client, ownIdentityStore(this.identityStoreName));
+      await dropIdentityStore(client, this.identityStore);
       if (this.op.version) {
         await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(this.projection, this.op.version)}" CASCADE`);
         await client.query(`UPDATE pulse.projection_versions SET status = $3 WHERE projection = $1 AND version = $2 AND status = 'building'`, [this.projection, this.op.version, status === 'cancelled' ? 'cancelled' : 'failed']);

@@ -47,7 +47,7 @@ export function generateAsyncApi(): Record<string, unknown> {
       address: `${names.root}.events.${def.domain}.${type}.{partition}`,
       title: type,
       description: `${def.description} Messages carry one event or a batch of events of this type; \`source\` + \`id\` identify an event.`,
-      parameters: { partition: { description: 'Partition number, 0..partitions-1, chosen by the producer from a hash of the batch.' } },
+      parameters: { partition: { description: 'Partition number, 0..partitions-1: the identity bucket of the events it carries (FNV-1a of source and id, modulo 256) modulo the partition count, so every copy of an event lands in the same partition.' } },
       messages: channelMessages,
     };
     const opName = type.replace(/[._](.)/g, (_, c: string) => c.toUpperCase());
