@@ -1,8 +1,9 @@
-import { hash } from 'node:crypto';
+import { hash, randomInt } from 'node:crypto';
 import { IDENTITY_BUCKETS, identityBucketOf } from '@pulse/contracts';
 import type pg from 'pg';
 import type { DecodedEvent } from './decode.js';
 import { firstOccurrencesByRow } from './dedup.js';
+import { KeySet } from './identity-keys.js';
 import { pgArray } from './pg-array.js';
 import { prepared } from './prepared.js';
 
@@ -23,26 +24,12 @@ export interface IdentityStore {
   legacy: { table: string; blocksFromMs: number; secondsFromMs: number } | null;
 }
 
-/** What a pipeline knows of one bucket and second. */
+/** What a pipeline knows of one second of event time. */
 interface SecondMemory {
-  bucket: number;
-  second: number;
-  /** Every identity the store holds here: complete, as read under the bucket's lock and added to since. */
-  known: Set<string>;
-  /** Identities the current batch adds here, to write as one block. */
-  added: string[] | null;
-}
-
-interface BucketMemory {
-  /** The bucket's count of writes at this pipeline's last commit; NaN when not known. */
-  writes: number;
-  seconds: Map<number, SecondMemory>;
-}
-
-interface Candidate {
-  e: DecodedEvent;
-  key: string;
-  second: number;
+  /** The identities known in this second, of every bucket. */
+  keys: KeySet;
+  /** Per bucket, 1 when `keys` holds every identity the store has in that bucket and second (read under the bucket's lock, added to since). */
+  complete: Uint8Array;
 }
 
 /**
@@ -54,15 +41,20 @@ interface Candidate {
  * of PostgreSQL CPU per identity). A batch locks its buckets' rows in order, so two pipelines writing
  * one bucket (which happens only when events were routed with another partition count) take turns and
  * each sees the other's blocks. What this pipeline read and wrote is remembered for the last seconds
- * of event time, and stays true while the bucket's count of writes moves only by this pipeline's own
- * commits; any other write, and any failed commit, forgets it.
+ * of event time; a bucket's part of it is complete while the bucket's count of writes moves only by
+ * this pipeline's own commits. Identities are never taken out of the store within the window, so what
+ * is remembered stays true when another pipeline writes the bucket; only what it wrote must be read.
+ * A failed commit forgets everything: the batch's identities may not be in the store.
  */
 export class Identities {
-  private readonly memory = new Map<number, BucketMemory>();
+  private readonly seconds = new Map<number, SecondMemory>();
+  /** Per bucket, its count of writes at this pipeline's last commit; NaN when not known. */
+  private readonly writes = new Float64Array(IDENTITY_BUCKETS).fill(NaN);
   private remembered = 0;
   private newestSecond = -Infinity;
   /** Counts of writes this batch took, applied when it commits. */
   private pending: Map<number, number> | null = null;
+  private readonly seed = randomInt(2 ** 31);
 
   constructor(private readonly store: IdentityStore) {}
 
@@ -84,14 +76,15 @@ export class Identities {
   /** The batch committed: what it read and wrote is now known to be in the store. */
   committed(): void {
     if (!this.pending) return;
-    for (const [bucket, writes] of this.pending) this.memory.get(bucket)!.writes = writes;
+    for (const [bucket, writes] of this.pending) this.writes[bucket] = writes;
     this.pending = null;
     this.sweep();
   }
 
   /** The batch failed, and may or may not have committed (commits are asynchronous): nothing is known any more. */
   forget(): void {
-    this.memory.clear();
+    this.seconds.clear();
+    this.writes.fill(NaN);
     this.remembered = 0;
     this.newestSecond = -Infinity;
     this.pending = null;
@@ -102,115 +95,110 @@ export class Identities {
     // What is remembered is only true between one batch's commit and the next batch: never two at once.
     if (this.pending) throw new Error('Identities is deciding two batches at once: give each concurrent committer its own');
     const { blocks, buckets } = this.store;
-    // In-batch copies first: the first one in stream order counts. Keyed by identity alone, which is
-    // cheaper to hash than identity and second together; the same source and id dated another second
-    // (another event, ADR 0004) is rare and kept under both.
-    const first = new Map<string, Candidate>();
-    const candidates: Candidate[] = [];
-    const duplicates: DecodedEvent[] = [];
-    for (const e of events) {
-      const second = Math.floor(e.timeMs / 1000);
-      // One-shot hashing, as a byte string: no hex to build or parse.
-      const key = hash('md5', `${e.event.source}\u0000${e.event.id}`, 'binary').slice(0, KEY_BYTES);
-      const seen = first.get(key);
-      if (seen?.second === second) {
-        duplicates.push(e);
-        continue;
-      }
-      const candidate = { e, key, second };
-      if (seen) {
-        const slot = `${key}${second}`;
-        if (first.has(slot)) {
-          duplicates.push(e);
-          continue;
-        }
-        first.set(slot, candidate);
-      } else first.set(key, candidate);
-      candidates.push(candidate);
+    const n = events.length;
+    const keys = new Int32Array(n * 3);
+    const bucketOf = new Uint16Array(n);
+    const secondOf = new Float64Array(n);
+    const touched = new Uint8Array(IDENTITY_BUCKETS);
+    for (let i = 0; i < n; i++) {
+      const { source, id } = events[i].event;
+      // One-shot hashing, as a byte string: no Buffer to allocate per event.
+      const k = hash('md5', `${source}\u0000${id}`, 'binary');
+      keys[i * 3] = word(k, 0);
+      keys[i * 3 + 1] = word(k, 4);
+      keys[i * 3 + 2] = word(k, 8);
+      bucketOf[i] = identityBucketOf(source, id);
+      secondOf[i] = Math.floor(events[i].timeMs / 1000);
+      touched[bucketOf[i]] = 1;
     }
-    const bucketOf = candidates.map((c) => identityBucketOf(c.e.event.source, c.e.event.id));
 
     // Lock the batch's buckets in order and count this write; a count that moved by more than one
-    // since this pipeline's last commit means another pipeline wrote the bucket, so its memory goes.
-    const touched = [...new Set(bucketOf)].sort((a, b) => a - b);
+    // since this pipeline's last commit means another pipeline wrote the bucket, so what it wrote is read again.
+    const locked: number[] = [];
+    for (let b = 0; b < IDENTITY_BUCKETS; b++) if (touched[b]) locked.push(b);
     const { rows: counts } = await prepared<{ bucket: number; writes: string }>(
       client,
       `WITH locked AS (SELECT bucket FROM ${buckets} WHERE bucket = ANY($1::int[]) ORDER BY bucket FOR UPDATE)
        UPDATE ${buckets} b SET writes = b.writes + 1 FROM locked WHERE b.bucket = locked.bucket RETURNING b.bucket, b.writes`,
-      [pgArray(touched)],
+      [pgArray(locked)],
     );
-    if (counts.length !== touched.length) throw new Error(`${buckets} lacks some of buckets ${touched.join(',')}: run the migrations (0-${IDENTITY_BUCKETS - 1})`);
+    if (counts.length !== locked.length) throw new Error(`${buckets} lacks some of buckets ${locked.join(',')}: run the migrations (0-${IDENTITY_BUCKETS - 1})`);
     this.pending = new Map();
     for (const { bucket, writes } of counts) {
-      const n = Number(writes);
-      const memory = this.memory.get(bucket);
-      if (!memory || memory.writes !== n - 1) {
-        if (memory) for (const s of memory.seconds.values()) this.remembered -= s.known.size;
-        this.memory.set(bucket, { writes: NaN, seconds: new Map() });
-      }
-      this.pending.set(bucket, n);
+      const count = Number(writes);
+      if (this.writes[bucket] !== count - 1) for (const memory of this.seconds.values()) memory.complete[bucket] = 0;
+      this.pending.set(bucket, count);
     }
 
-    // Each candidate's bucket and second; those not remembered are read below, complete since the bucket is locked.
-    const places: SecondMemory[] = new Array(candidates.length);
-    const unread: SecondMemory[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const { seconds } = this.memory.get(bucketOf[i])!;
-      const second = candidates[i].second;
-      let place = seconds.get(second);
-      if (!place) {
-        seconds.set(second, (place = { bucket: bucketOf[i], second, known: new Set(), added: null }));
-        unread.push(place);
+    // Buckets and seconds not known completely are read, complete since the bucket is locked.
+    const unread = new Map<number, { bucket: number; second: number; memory: SecondMemory }>();
+    for (let i = 0; i < n; i++) {
+      const second = secondOf[i];
+      let memory = this.seconds.get(second);
+      if (!memory) {
+        // Sized like the newest second, so a busy second's set does not grow step by step.
+        const keys = new KeySet(this.seed, this.seconds.get(this.newestSecond)?.keys.size ?? 1024);
+        this.seconds.set(second, (memory = { keys, complete: new Uint8Array(IDENTITY_BUCKETS) }));
       }
-      places[i] = place;
+      if (!memory.complete[bucketOf[i]]) unread.set(place(bucketOf[i], second), { bucket: bucketOf[i], second, memory });
     }
-    if (unread.length) {
-      const { rows } = await prepared<{ bucket: number; second: string; hashes: Buffer }>(
+    if (unread.size) {
+      const places = [...unread.values()];
+      const { rows } = await prepared<{ second: string; hashes: Buffer }>(
         client,
-        `SELECT bucket, second, hashes FROM ${blocks} WHERE (bucket, second) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))`,
-        [pgArray(unread.map((u) => u.bucket)), pgArray(unread.map((u) => u.second))],
+        `SELECT second, hashes FROM ${blocks} WHERE (bucket, second) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))`,
+        [pgArray(places.map((u) => u.bucket)), pgArray(places.map((u) => u.second))],
       );
-      for (const { bucket, second, hashes } of rows) {
-        const { known } = this.memory.get(bucket)!.seconds.get(Number(second))!;
-        for (let i = 0; i < hashes.length; i += KEY_BYTES) known.add(hashes.toString('latin1', i, i + KEY_BYTES));
-        this.remembered += hashes.length / KEY_BYTES;
+      for (const { second, hashes } of rows) {
+        const memory = this.seconds.get(Number(second))!;
+        for (let i = 0; i + KEY_BYTES <= hashes.length; i += KEY_BYTES) {
+          if (memory.keys.add(hashes.readInt32LE(i), hashes.readInt32LE(i + 4), hashes.readInt32LE(i + 8))) this.remembered++;
+        }
       }
+      for (const u of places) u.memory.complete[u.bucket] = 1;
     }
 
-    // Decide, and pack the new identities per bucket and second: one row each.
+    // Decide in stream order (copies within the batch meet here too), and gather the new identities per bucket and second: one row each.
     const fresh: DecodedEvent[] = [];
-    const written: SecondMemory[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const { e, key, second } = candidates[i];
-      const place = places[i];
-      if (place.known.has(key)) {
-        duplicates.push(e);
+    const duplicates: DecodedEvent[] = [];
+    const written = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const second = secondOf[i];
+      if (!this.seconds.get(second)!.keys.add(keys[i * 3], keys[i * 3 + 1], keys[i * 3 + 2])) {
+        duplicates.push(events[i]);
         continue;
       }
-      place.known.add(key);
       this.remembered++;
       if (second > this.newestSecond) this.newestSecond = second;
-      fresh.push(e);
-      if (place.added) place.added.push(key);
-      else {
-        place.added = [key];
-        written.push(place);
-      }
+      fresh.push(events[i]);
+      const at = place(bucketOf[i], second);
+      const members = written.get(at);
+      if (members) members.push(i);
+      else written.set(at, [i]);
     }
-    if (written.length) {
+    if (written.size) {
+      const packed = Buffer.allocUnsafe(fresh.length * KEY_BYTES);
+      const bucketsOut: number[] = [];
+      const secondsOut: number[] = [];
       const offsets: number[] = [];
       const lengths: number[] = [];
-      let packed = '';
-      for (const w of written) {
-        offsets.push(packed.length + 1);
-        lengths.push(w.added!.length * KEY_BYTES);
-        packed += w.added!.join('');
-        w.added = null;
+      let at = 0;
+      for (const members of written.values()) {
+        bucketsOut.push(bucketOf[members[0]]);
+        secondsOut.push(secondOf[members[0]]);
+        offsets.push(at + 1);
+        lengths.push(members.length * KEY_BYTES);
+        for (const i of members) {
+          packed.writeInt32LE(keys[i * 3], at);
+          packed.writeInt32LE(keys[i * 3 + 1], at + 4);
+          packed.writeInt32LE(keys[i * 3 + 2], at + 8);
+          at += KEY_BYTES;
+        }
       }
       await prepared(
         client,
         `INSERT INTO ${blocks} (bucket, second, hashes) SELECT b, s, substring($3::bytea FROM o FOR l) FROM unnest($1::int[], $2::bigint[], $4::int[], $5::int[]) AS u(b, s, o, l)`,
-        [pgArray(written.map((w) => w.bucket)), pgArray(written.map((w) => w.second)), Buffer.from(packed, 'latin1'), pgArray(offsets), pgArray(lengths)],
+        [pgArray(bucketsOut), pgArray(secondsOut), packed, pgArray(offsets), pgArray(lengths)],
       );
     }
     return { fresh, duplicates };
@@ -219,18 +207,27 @@ export class Identities {
   /** Forgets seconds behind the window, then the oldest ones while over the cap. */
   private sweep(): void {
     const horizon = this.newestSecond - WINDOW_SECONDS;
-    const drop = (bucket: BucketMemory, second: number) => {
-      this.remembered -= bucket.seconds.get(second)!.known.size;
-      bucket.seconds.delete(second);
+    const drop = (second: number) => {
+      this.remembered -= this.seconds.get(second)!.keys.size;
+      this.seconds.delete(second);
     };
-    for (const bucket of this.memory.values()) for (const second of bucket.seconds.keys()) if (second < horizon) drop(bucket, second);
+    for (const second of this.seconds.keys()) if (second < horizon) drop(second);
     if (this.remembered <= MAX_REMEMBERED) return;
-    const seconds = [...new Set([...this.memory.values()].flatMap((b) => [...b.seconds.keys()]))].sort((a, b) => a - b);
-    for (const second of seconds) {
-      for (const bucket of this.memory.values()) if (bucket.seconds.has(second)) drop(bucket, second);
+    for (const second of [...this.seconds.keys()].sort((a, b) => a - b)) {
+      drop(second);
       if (this.remembered <= MAX_REMEMBERED / 2) return;
     }
   }
+}
+
+/** Bytes `at`..`at + 3` of a byte string, little-endian, as the block's bytes are read back. */
+function word(s: string, at: number): number {
+  return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
+}
+
+/** A bucket and second as one number (seconds stay far below 2^44). */
+function place(bucket: number, second: number): number {
+  return second * IDENTITY_BUCKETS + bucket;
 }
 
 /** From pulse.settings (migrations 0006 and 0007): event times from which identities are keyed by second, and kept in blocks. */

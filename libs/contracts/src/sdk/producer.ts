@@ -70,39 +70,37 @@ export function partitionOfEvent(event: { source: string; id: string }, partitio
 }
 
 /**
- * Splits events into stream messages: one type and one partition per message, under both caps.
- * The JSON array is built from each event's own serialisation, so nothing is stringified twice.
+ * Splits events into stream messages: one type and one partition per message, under both caps. Each
+ * message's events are serialised in one call: per event, with the byte length of each counted, it cost
+ * half as much again (0.90 against 0.63 µs per event, the simulator's events, a scratch measurement).
  */
 function chunk(events: readonly PulseEvent[], partitions: number, maxEvents: number, maxBytes: number): Chunk[] {
-  const open = new Map<string, { type: EventType; partition: number; parts: string[]; members: PulseEvent[]; bytes: number }>();
-  const chunks: Chunk[] = [];
-  const flush = (key: string) => {
-    const c = open.get(key);
-    if (!c?.members.length) return;
-    chunks.push({ type: c.type, partition: c.partition, events: c.members, body: encoder.encode(`[${c.parts.join(',')}]`) });
-    open.delete(key);
-  };
+  const groups = new Map<EventType, PulseEvent[][]>();
   for (const event of events) {
-    const partition = partitionOfEvent(event, partitions);
-    const key = `${event.type}/${partition}`;
-    const json = JSON.stringify(event);
-    const size = Buffer.byteLength(json) + 1;
-    if (size + 2 > maxBytes) throw new Error(`event ${event.id} (${size} bytes) is larger than a stream message may be (${maxBytes})`);
-    let c = open.get(key);
-    if (c && (c.members.length >= maxEvents || c.bytes + size > maxBytes)) {
-      flush(key);
-      c = undefined;
-    }
-    if (!c) {
-      c = { type: event.type, partition, parts: [], members: [], bytes: 2 };
-      open.set(key, c);
-    }
-    c.parts.push(json);
-    c.members.push(event);
-    c.bytes += size;
+    let byPartition = groups.get(event.type);
+    if (!byPartition) groups.set(event.type, (byPartition = []));
+    (byPartition[partitionOfEvent(event, partitions)] ??= []).push(event);
   }
-  for (const key of [...open.keys()]) flush(key);
+  const chunks: Chunk[] = [];
+  for (const [type, byPartition] of groups) {
+    byPartition.forEach((members, partition) => {
+      for (let i = 0; i < members.length; i += maxEvents) pack(type, partition, members.slice(i, i + maxEvents), maxBytes, chunks);
+    });
+  }
   return chunks;
+}
+
+/** One message of `events`, or, over the byte cap, two of half as many each (and so on). */
+function pack(type: EventType, partition: number, events: PulseEvent[], maxBytes: number, chunks: Chunk[]): void {
+  const body = encoder.encode(JSON.stringify(events));
+  if (body.length <= maxBytes) {
+    chunks.push({ type, partition, events, body });
+    return;
+  }
+  if (events.length === 1) throw new Error(`event ${events[0].id} (${body.length - 2} bytes) is larger than a stream message may be (${maxBytes})`);
+  const half = Math.ceil(events.length / 2);
+  pack(type, partition, events.slice(0, half), maxBytes, chunks);
+  pack(type, partition, events.slice(half), maxBytes, chunks);
 }
 
 /** Message identity for JetStream's duplicate window: a retried publish of the same events yields the same id. */
