@@ -51,7 +51,7 @@ export class BatchWrite {
       if (!rows.length || (!options.rollups && (grain === '1h' || grain === '1d'))) continue;
       rows.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : a.bucketMs - b.bucketMs || (a.dimKey < b.dimKey ? -1 : a.dimKey > b.dimKey ? 1 : 0)));
       this.add(`INSERT INTO ${q(`facts_${grain}`)} AS f (bucket, metric, dim_key, partition, value, events, late_events, late_value)
-        SELECT to_timestamp(b / 1000.0), m, d, ${partition}, v, e, le, lv
+        SELECT to_timestamp(b::float8 / 1000), m, d, ${partition}, v, e, le, lv
         FROM unnest(${param(rows.map((r) => r.bucketMs), 'bigint[]')}, ${param(rows.map((r) => r.metric), 'text[]')}, ${param(rows.map((r) => r.dimKey), 'text[]')},
                     ${param(rows.map((r) => r.value), 'bigint[]')}, ${param(rows.map((r) => r.events), 'bigint[]')}, ${param(rows.map((r) => r.lateEvents), 'bigint[]')},
                     ${param(rows.map((r) => r.lateValue), 'bigint[]')}) AS u(b, m, d, v, e, le, lv)
@@ -62,7 +62,7 @@ export class BatchWrite {
     if (changes.corrections.length) {
       const rows = [...changes.corrections].sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : a.grain.localeCompare(b.grain) || a.bucketMs - b.bucketMs || a.partition - b.partition || a.watermarkMs - b.watermarkMs));
       this.add(`INSERT INTO ${q('corrections')} AS c (metric, grain, bucket, partition, watermark, late_events, delta)
-        SELECT m, g, to_timestamp(b / 1000.0), p, to_timestamp(w / 1000.0), le, dl
+        SELECT m, g, to_timestamp(b::float8 / 1000), p, to_timestamp(w::float8 / 1000), le, dl
         FROM unnest(${param(rows.map((r) => r.metric), 'text[]')}, ${param(rows.map((r) => r.grain), 'text[]')}, ${param(rows.map((r) => r.bucketMs), 'bigint[]')},
                     ${param(rows.map((r) => r.partition), 'int[]')}, ${param(rows.map((r) => r.watermarkMs), 'bigint[]')}, ${param(rows.map((r) => r.lateEvents), 'bigint[]')},
                     ${param(rows.map((r) => r.delta), 'bigint[]')}) AS u(m, g, b, p, w, le, dl)
@@ -73,7 +73,7 @@ export class BatchWrite {
     if (changes.stockLevels.length) {
       const rows = [...changes.stockLevels].sort((a, b) => a.sku.localeCompare(b.sku) || a.warehouse.localeCompare(b.warehouse));
       this.add(`INSERT INTO ${q('stock_levels')} AS s (sku, warehouse, partition, reported_at, available, reorder_point)
-        SELECT k, w, ${partition}, to_timestamp(t / 1000.0), a, r
+        SELECT k, w, ${partition}, to_timestamp(t::float8 / 1000), a, r
         FROM unnest(${param(rows.map((r) => r.sku), 'text[]')}, ${param(rows.map((r) => r.warehouse), 'text[]')}, ${param(rows.map((r) => r.reportedAtMs), 'bigint[]')},
                     ${param(rows.map((r) => r.available), 'bigint[]')}, ${param(rows.map((r) => r.reorderPoint), 'bigint[]')}) AS u(k, w, t, a, r)
         ON CONFLICT (sku, warehouse, partition) DO UPDATE SET reported_at = excluded.reported_at, available = excluded.available, reorder_point = excluded.reorder_point
@@ -83,7 +83,7 @@ export class BatchWrite {
     if (changes.stockMovements.length) {
       const rows = [...changes.stockMovements].sort((a, b) => a.sku.localeCompare(b.sku) || a.warehouse.localeCompare(b.warehouse) || a.atMs - b.atMs);
       this.add(`INSERT INTO ${q('stock_movements')} AS s (sku, warehouse, at, partition, delta)
-        SELECT k, w, to_timestamp(t / 1000.0), ${partition}, d
+        SELECT k, w, to_timestamp(t::float8 / 1000), ${partition}, d
         FROM unnest(${param(rows.map((r) => r.sku), 'text[]')}, ${param(rows.map((r) => r.warehouse), 'text[]')}, ${param(rows.map((r) => r.atMs), 'bigint[]')},
                     ${param(rows.map((r) => r.delta), 'bigint[]')}) AS u(k, w, t, d)
         ON CONFLICT (sku, warehouse, at, partition) DO UPDATE SET delta = s.delta + excluded.delta`);
@@ -92,7 +92,7 @@ export class BatchWrite {
     if (changes.sessions.length) {
       const rows = [...changes.sessions].sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0));
       this.add(`INSERT INTO ${q('sessions')} AS s (session_id, partition, first_seen, last_seen, channel, country)
-        SELECT i, ${partition}, to_timestamp(f / 1000.0), to_timestamp(l / 1000.0), c, n
+        SELECT i, ${partition}, to_timestamp(f::float8 / 1000), to_timestamp(l::float8 / 1000), c, n
         FROM unnest(${param(rows.map((r) => r.sessionId), 'text[]')}, ${param(rows.map((r) => r.firstMs), 'bigint[]')}, ${param(rows.map((r) => r.lastMs), 'bigint[]')},
                     ${param(rows.map((r) => r.channel), 'text[]')}, ${param(rows.map((r) => r.country), 'text[]')}) AS u(i, f, l, c, n)
         ON CONFLICT (session_id, partition) DO UPDATE SET first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
