@@ -53,7 +53,12 @@ export class PartitionWorker {
   private fence?: Fence;
   private readonly queue: Queued[] = [];
   private queuedBytes = 0;
+  private queuedEvents = 0;
+  /** When the last batch started, and how long it took. */
+  private lastBatch = { at: 0, ms: 0 };
   private wake?: () => void;
+  /** Set while a batch is paced: a full batch queued ends the wait. */
+  private full?: () => void;
   private drained?: () => void;
   private loop?: Promise<void>;
   private readonly rollups = new RollupRefresher(60_000);
@@ -80,6 +85,7 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.full?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
     this.releaseClient(false);
@@ -102,6 +108,7 @@ export class PartitionWorker {
         await this.messages?.close().catch(() => undefined);
         this.queue.length = 0;
         this.queuedBytes = 0;
+        this.queuedEvents = 0;
         this.drained?.();
         this.releaseClient(true);
         await sleep(1000);
@@ -178,7 +185,9 @@ export class PartitionWorker {
         for await (const m of this.messages!.messages()) {
           this.queue.push({ msg: m, stored: storedMessage(m) });
           this.queuedBytes += m.data.byteLength;
+          this.queuedEvents += this.queue[this.queue.length - 1].stored.events ?? 1;
           this.wake?.();
+          if (this.full && this.batchQueued()) this.full();
           // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
           if (this.queuedBytes > config.readAheadBytes) await new Promise<void>((r) => (this.drained = r));
         }
@@ -199,13 +208,28 @@ export class PartitionWorker {
           else if (this.queue.length && config.batchLingerMs) await sleep(config.batchLingerMs);
           continue;
         }
+        await this.paceBatches();
+        const at = Date.now();
         await this.process(this.takeBatch());
+        this.lastBatch = { at, ms: Date.now() - at };
       }
     } finally {
       await this.messages.close().catch(() => undefined);
       this.drained?.();
       await reader.catch(() => undefined);
     }
+  }
+
+  /** Under load, waits until the last batch's commit is at most the duty share of the time since it started, unless a full batch is queued. */
+  private async paceBatches(): Promise<void> {
+    const wait = this.lastBatch.at + this.lastBatch.ms / this.deps.config.batchDutyShare - Date.now();
+    if (wait <= 0 || this.batchQueued()) return;
+    await Promise.race([new Promise<void>((r) => (this.full = r)), sleep(wait)]);
+    this.full = undefined;
+  }
+
+  private batchQueued(): boolean {
+    return this.queue.length >= this.deps.config.maxBatchMessages || this.queuedEvents >= this.deps.config.maxBatchEvents;
   }
 
   private takeBatch(): Queued[] {
@@ -218,7 +242,10 @@ export class PartitionWorker {
       n++;
     }
     const batch = this.queue.splice(0, n);
-    for (const { msg } of batch) this.queuedBytes -= msg.data.byteLength;
+    for (const { msg, stored } of batch) {
+      this.queuedBytes -= msg.data.byteLength;
+      this.queuedEvents -= stored.events ?? 1;
+    }
     if (this.queuedBytes <= this.deps.config.readAheadBytes) {
       this.drained?.();
       this.drained = undefined;
