@@ -191,9 +191,10 @@ export class PartitionWorker {
     const reader = (async () => {
       try {
         for await (const m of this.messages!.messages()) {
-          this.queue.push({ msg: m, stored: storedMessage(m) });
+          const stored = storedMessage(m);
+          this.queue.push({ msg: m, stored });
           this.queuedBytes += m.data.byteLength;
-          this.queuedEvents += this.queue[this.queue.length - 1].stored.events ?? 1;
+          this.queuedEvents += stored.events ?? 1;
           this.wake?.();
           if (this.full && this.batchQueued()) this.full();
           // Bounded memory: stop taking messages while the read-ahead holds too many bytes.
