@@ -23,14 +23,6 @@ export class KeySet {
     this.mask = slots - 1;
   }
 
-  has(a: number, b: number, c: number): boolean {
-    const { words, used, mask } = this;
-    for (let i = this.slot(a, b, c); used[i]; i = (i + 1) & mask) {
-      if (words[i * 3] === a && words[i * 3 + 1] === b && words[i * 3 + 2] === c) return true;
-    }
-    return false;
-  }
-
   /** Adds the key; false when the set held it already. */
   add(a: number, b: number, c: number): boolean {
     if ((this.size + 1) * 2 > this.used.length) this.grow();

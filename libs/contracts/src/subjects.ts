@@ -19,14 +19,14 @@ export const IDENTITY_BUCKETS = 256;
 
 /** Bucket of an event, from a hash of its identity: every copy of an event has the same one. */
 export function identityBucketOf(source: string, id: string): number {
-  // FNV-1a: cheap, stable across processes and languages.
-  let h = 0x811c9dc5;
-  const key = `${source}\u0000${id}`;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % IDENTITY_BUCKETS;
+  // FNV-1a over source, a NUL and id: cheap, stable across processes and languages. Fed part by part,
+  // so no joined string is built per event (the API and the projector both call this per event).
+  return (fnv1a(fnv1a(fnv1a(0x811c9dc5, source), '\u0000'), id) >>> 0) % IDENTITY_BUCKETS;
+}
+
+function fnv1a(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /**
