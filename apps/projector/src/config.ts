@@ -40,6 +40,12 @@ export interface ProjectorConfig {
    * quick commit makes a short wait. 1 turns pacing off.
    */
   batchDutyShare: number;
+  /**
+   * On plain PostgreSQL, how long a busy partition may hold its hourly and daily roll-ups back, writing
+   * them summed over its batches (they were about half the rows each batch upserted). Hours and days
+   * follow their minutes by at most this; 0 writes them in every batch, as TimescaleDB needs no such thing.
+   */
+  rollupDelayMs: number;
   /** Messages read ahead of the batch being written (the consumer's max_ack_pending). */
   readAheadMessages: number;
   /** Bytes read ahead per partition: reading pauses above it. With the message cap, this bounds memory. */
@@ -109,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
       if (!(share > 0 && share <= 1)) throw new Error(`PULSE_BATCH_DUTY_SHARE must be a number above 0 and at most 1, got "${env.PULSE_BATCH_DUTY_SHARE}"`);
       return share;
     }),
+    rollupDelayMs: read(() => int(env, 'PULSE_ROLLUP_DELAY_MS', 1000)),
     readAheadMessages: read(() => int(env, 'PULSE_READ_AHEAD_MESSAGES', 5000, 1)),
     readAheadBytes: read(() => int(env, 'PULSE_READ_AHEAD_BYTES', 32 * 1024 * 1024, 1024 * 1024)),
     ackWaitMs: read(() => int(env, 'PULSE_ACK_WAIT_MS', 15_000, 1000)),

@@ -6,9 +6,10 @@ import { BoundedPull, DeliveryGap } from './bounded-pull.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { Identities, liveIdentityStore, type IdentitySwitches } from './identities.js';
 import { KnownSessions } from './known-sessions.js';
-import { commitBatch, FencedOut, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
+import { commitBatch, FencedOut, flushRollups, type CommitResult, type Fence, type PipelineContext } from './commit-batch.js';
 import type { ProjectorConfig } from './config.js';
 import { storedMessage, type StoredMessage } from './decode.js';
+import { DeferredRollups } from './deferred-rollups.js';
 import { RollupRefresher } from './rollups.js';
 
 /** A delivered message not yet in a batch: kept for its ack, and as the projector reads it. */
@@ -70,6 +71,11 @@ export class PartitionWorker {
   private drained?: () => void;
   private loop?: Promise<void>;
   private readonly rollups = new RollupRefresher(60_000);
+  /** Roll-ups held back while busy (plain PostgreSQL), and the last message of the batches that did so, acked once they are written. */
+  private readonly heldRollups?: DeferredRollups;
+  private unacked?: JsMsg;
+  /** Whether messages queued up while the last batch committed: the next one is not the last for a while. */
+  private busy = false;
   private readonly sessions = new KnownSessions();
   private readonly identities: Identities;
   readonly stats = { batches: 0, events: 0, duplicates: 0, deadLetters: 0, lastError: null as string | null, owned: false };
@@ -80,6 +86,7 @@ export class PartitionWorker {
     readonly partition: number,
   ) {
     this.identities = new Identities(liveIdentityStore(deps.identitySwitches));
+    if (!deps.timescale && deps.config.rollupDelayMs > 0) this.heldRollups = new DeferredRollups(deps.config.rollupDelayMs);
   }
 
   get durable(): string {
@@ -165,6 +172,10 @@ export class PartitionWorker {
     // over re-creates the consumer at checkpoint + 1: delivery then starts in stream order exactly where
     // the last commit ended. (Resuming the old consumer would deliver new messages before the dead owner's
     // unacked ones came back after ack_wait, and lateness depends on order.)
+    // A new consumer starts after the checkpoint, and what this worker held may or may not be stored.
+    this.heldRollups?.forget();
+    this.unacked = undefined;
+    this.busy = false;
     const checkpoint = await this.client!.query<{ stream_seq: string }>(`SELECT stream_seq FROM pulse.checkpoints WHERE pipeline = $1 AND partition = $2`, [this.pipeline, this.partition]);
     await jsm.consumers.delete(stream, this.durable).catch(() => undefined);
     await jsm.consumers.add(stream, {
@@ -209,6 +220,11 @@ export class PartitionWorker {
       while (!this.stopping) {
         if (readFailure) throw readFailure;
         if (!this.queue.length) {
+          this.busy = false;
+          if (this.owesRollups()) {
+            await this.writeHeldRollups();
+            continue;
+          }
           // Idle: wait for messages, but look up every second, to do a roll-up refresh still owed.
           await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(1000)]);
           this.wake = undefined;
@@ -221,6 +237,7 @@ export class PartitionWorker {
         const at = Date.now();
         await this.process(this.takeBatch());
         this.lastBatch = { at, ms: Date.now() - at };
+        this.busy = this.queue.length > 0;
       }
     } finally {
       await this.messages.close().catch(() => undefined);
@@ -264,6 +281,7 @@ export class PartitionWorker {
 
   private async process(batch: Queued[]): Promise<void> {
     const stored = batch.map((b) => b.stored);
+    const held = this.heldRollups;
     const ctx: PipelineContext = {
       pipeline: this.pipeline,
       identities: this.identities,
@@ -277,9 +295,18 @@ export class PartitionWorker {
     };
     for (let attempt = 0; ; attempt++) {
       try {
+        // Decided per attempt: a failed attempt leaves the held roll-ups unknown, and the retry writes.
+        const defer = !!held && this.busy && held.mayDefer(Date.now());
+        if (held) ctx.rollups = { held, defer };
         const result = await commitBatch(this.client!, ctx, stored, new Date());
-        // AckAll: the highest sequence acks the batch (a redelivered copy may come last, with a lower one).
-        batch.reduce((a, b) => (b.msg.seq > a.msg.seq ? b : a)).msg.ack();
+        // AckAll: the highest sequence acks the batch (a redelivered copy may come last, with a lower one),
+        // and every batch before it; a batch whose roll-ups are held is acked once they are written.
+        const last = [this.unacked, ...batch.map((b) => b.msg)].reduce((a, b) => (a && a.seq > b!.seq ? a : b))!;
+        if (defer) this.unacked = last;
+        else {
+          last.ack();
+          this.unacked = undefined;
+        }
         this.stats.batches++;
         this.stats.events += result.events;
         this.stats.duplicates += result.duplicates;
@@ -304,6 +331,29 @@ export class PartitionWorker {
           this.releaseClient(true);
           throw new ConnectionLost(this.durable, e as Error);
         }
+      }
+    }
+  }
+
+  private owesRollups(): boolean {
+    return !!this.heldRollups && (this.heldRollups.recovering || this.heldRollups.schemas().length > 0 || this.unacked !== undefined);
+  }
+
+  /** At the end of a burst, or after a restart: the roll-ups held or owed, then the ack held for them. */
+  private async writeHeldRollups(): Promise<void> {
+    const ctx = { pipeline: this.pipeline, timescale: this.deps.timescale, fences: new Map([[this.partition, this.fence!]]), rollups: { held: this.heldRollups!, defer: false } };
+    try {
+      const result = await flushRollups(this.client!, ctx, this.partition, new Date());
+      this.unacked?.ack();
+      this.unacked = undefined;
+      if (result.revision !== null) for (const a of result.applied) this.deps.notifier.committed(a.projection, a.version, result.revision, a.changes);
+    } catch (e) {
+      if (e instanceof FencedOut || this.stopping) throw e;
+      this.deps.log.warn(`${this.durable}: writing held roll-ups failed (${(e as Error).message}); recomputing them from the minutes next`);
+      await sleep(1000);
+      if (!(await this.healthy())) {
+        this.releaseClient(true);
+        throw new ConnectionLost(this.durable, e as Error);
       }
     }
   }

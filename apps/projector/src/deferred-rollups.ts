@@ -1,0 +1,133 @@
+import type { FactDelta, TouchedBucket } from '@pulse/domain';
+import type pg from 'pg';
+
+const HOUR_MS = 3_600_000;
+
+export const isRollup = (f: FactDelta): boolean => f.grain === '1h' || f.grain === '1d';
+
+/** The hours (counted from the epoch) that these hourly deltas fall in. */
+export function hoursOf(facts: readonly FactDelta[]): number[] {
+  return [...new Set(facts.filter((f) => f.grain === '1h').map((f) => f.bucketMs / HOUR_MS))];
+}
+
+/**
+ * The console reads an hour again when one of its minutes is touched: these name the hours of hourly
+ * deltas (by their first minute), so that writing them late still makes it read them.
+ */
+export function hourTouches(facts: ReadonlyArray<Pick<FactDelta, 'grain' | 'metric' | 'bucketMs'>>): TouchedBucket[] {
+  const seen = new Map<string, TouchedBucket>();
+  for (const f of facts) if (f.grain === '1h') seen.set(`${f.metric}|${f.bucketMs}`, { grain: '1m', metric: f.metric, bucketMs: f.bucketMs });
+  return [...seen.values()];
+}
+
+/**
+ * Hourly and daily deltas a busy live partition has committed the minutes of but not written yet (plain
+ * PostgreSQL only: TimescaleDB derives roll-ups itself). Under load a batch's roll-up rows are nearly the
+ * same rows as the previous batch's (the same metrics, dimensions and hour), so summing them here and
+ * writing them once a second saves most of those upserts.
+ *
+ * Exactness does not depend on this memory: each deferring batch lists its hours in its checkpoint row,
+ * in its own transaction, and until a commit has written or recomputed them, `recovering` says that the
+ * listed hours must be recomputed from the minutes (after a crash, a new owner, or a failed commit whose
+ * outcome is unknown) before anything is deferred again.
+ */
+export class DeferredRollups {
+  /** Read-model schema → delta key → delta. */
+  private readonly held = new Map<string, Map<string, FactDelta>>();
+  recovering = true;
+  private writtenAtMs = -Infinity;
+
+  constructor(private readonly maxDelayMs: number) {}
+
+  /** Whether a batch may leave its roll-ups in memory: not while recovering, and not for longer than the delay. */
+  mayDefer(nowMs: number): boolean {
+    return !this.recovering && nowMs - this.writtenAtMs < this.maxDelayMs;
+  }
+
+  /** What is held for a schema (still held until `written`). */
+  heldFor(schema: string): FactDelta[] {
+    return [...(this.held.get(schema)?.values() ?? [])];
+  }
+
+  schemas(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** After a commit that deferred these deltas. */
+  hold(schema: string, facts: readonly FactDelta[]): void {
+    let rows = this.held.get(schema);
+    if (!rows) this.held.set(schema, (rows = new Map()));
+    for (const f of facts) {
+      const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
+      const row = rows.get(key);
+      if (row) addInto(row, f);
+      else rows.set(key, { ...f });
+    }
+  }
+
+  /** After a commit that wrote (or recomputed) everything held. */
+  written(nowMs: number): void {
+    this.held.clear();
+    this.recovering = false;
+    this.writtenAtMs = nowMs;
+  }
+
+  /** After a commit that failed or may have failed: what is held may or may not be in the store. */
+  forget(): void {
+    this.held.clear();
+    this.recovering = true;
+  }
+}
+
+/** One batch's roll-up deltas with those held for the same schema, summed per row. */
+export function mergeRollups(own: readonly FactDelta[], held: readonly FactDelta[]): FactDelta[] {
+  if (!held.length) return [...own];
+  const rows = new Map<string, FactDelta>();
+  for (const f of [...held, ...own]) {
+    const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
+    const row = rows.get(key);
+    if (row) addInto(row, f);
+    else rows.set(key, { ...f });
+  }
+  return [...rows.values()];
+}
+
+function addInto(row: FactDelta, f: FactDelta): void {
+  row.value += f.value;
+  row.events += f.events;
+  row.lateEvents += f.lateEvents;
+  row.lateValue += f.lateValue;
+}
+
+/**
+ * Replaces one partition's hourly rows of these hours with the sums of its minutes, then its daily rows
+ * of those days with the sums of their hours. Exact whatever the hours held before: hours and days take
+ * their lateness from their minutes (the fold counts them so), and minutes are written in every batch.
+ * Buckets are UTC, as the domain's are.
+ */
+export async function recomputeRollups(client: pg.ClientBase, schemas: readonly string[], partition: number, hours: readonly number[]): Promise<Map<string, TouchedBucket[]>> {
+  const starts = hours.map((h) => new Date(h * HOUR_MS));
+  const cols = 'bucket, metric, dim_key, partition, value, events, late_events, late_value';
+  const touched = new Map<string, TouchedBucket[]>();
+  for (const s of schemas) {
+    await client.query(`DELETE FROM "${s}".facts_1h WHERE partition = $1 AND bucket = ANY($2::timestamptz[])`, [partition, starts]);
+    const hourly = await client.query<{ metric: string; bucket: Date }>(
+      `INSERT INTO "${s}".facts_1h (${cols})
+       SELECT date_trunc('hour', bucket, 'UTC'), metric, dim_key, partition, sum(value), sum(events), sum(late_events), sum(late_value)
+       FROM "${s}".facts_1m WHERE partition = $1 AND date_trunc('hour', bucket, 'UTC') = ANY($2::timestamptz[])
+       GROUP BY 1, metric, dim_key, partition
+       RETURNING metric, bucket`,
+      [partition, starts],
+    );
+    touched.set(s, hourTouches(hourly.rows.map((r) => ({ grain: '1h', metric: r.metric, bucketMs: r.bucket.getTime() }))));
+    await client.query(`DELETE FROM "${s}".facts_1d WHERE partition = $1 AND bucket = ANY(SELECT DISTINCT date_trunc('day', h, 'UTC') FROM unnest($2::timestamptz[]) AS h)`, [partition, starts]);
+    await client.query(
+      `INSERT INTO "${s}".facts_1d (${cols})
+       SELECT date_trunc('day', bucket, 'UTC'), metric, dim_key, partition, sum(value), sum(events), sum(late_events), sum(late_value)
+       FROM "${s}".facts_1h WHERE partition = $1 AND date_trunc('day', bucket, 'UTC') = ANY(SELECT DISTINCT date_trunc('day', h, 'UTC') FROM unnest($2::timestamptz[]) AS h)
+       GROUP BY 1, metric, dim_key, partition`,
+      [partition, starts],
+    );
+  }
+  return touched;
+}
