@@ -38,6 +38,22 @@ describe('pulling a partition whose messages range from one event to hundreds', 
     }
   }
 
+  it('closed while its first pull is being made, stops reading then, not when that pull expires', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add(stream, { durable_name: 'quiet', ack_policy: AckPolicy.All });
+    const pull = new BoundedPull(await jetstream(nc).consumers.get(stream, 'quiet'), () => 1024 * 1024);
+    const reading = (async () => {
+      for await (const m of pull.messages()) m.ack();
+      return 'ended';
+    })();
+
+    // At once, as a projector stopped right after it started does: the pull request is still on its way.
+    await pull.close();
+
+    // Its pull waits 30 s for messages that never come; a reader still in it at 10 s was not stopped.
+    expect(await Promise.race([reading, sleep(10_000).then(() => 'still reading')])).toBe('ended');
+  });
+
   it('delivers every message of a live tail, in order, and never holds more than its budget plus one message', async () => {
     const jsm = await jetstreamManager(nc);
     await jsm.consumers.add(stream, { durable_name: 'tail', ack_policy: AckPolicy.Explicit, max_ack_pending: 5000 });

@@ -76,6 +76,8 @@ export class BoundedPull {
       try {
         const fetched = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
         this.current = fetched;
+        // A close() that came while this pull was being made could not stop it: it would run to its expiry (30 s).
+        if (this.closed) void fetched.close()?.catch(() => undefined);
         // The fetch is drained as it delivers, whatever the caller is doing meanwhile: a nats.js fetch
         // that fails (missed heartbeats) drops the messages it received but has not handed out, and the
         // next fetch starts after them; for a durable AckAll consumer the next ack would then cover

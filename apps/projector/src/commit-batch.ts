@@ -259,7 +259,7 @@ async function planRollups(
   if (rollups.held.recovering) {
     const hours = checkpointOf(partition).rollup_hours;
     if (hours.length) {
-      const recomputed = await recomputeRollups(client, [...deferrable.keys()], partition, hours);
+      const recomputed = await recomputeRollups(client, [...deferrable].map(([schema, f]) => ({ schema, projection: f.projection })), partition, hours);
       for (const [schema, touched] of recomputed) if (touched.length) entry(schema)?.changes.touched.push(...touched);
     }
   }

@@ -1,7 +1,8 @@
-import type { FactDelta, TouchedBucket } from '@pulse/domain';
+import { METRICS, type FactDelta, type TouchedBucket } from '@pulse/domain';
 import type pg from 'pg';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export const isRollup = (f: FactDelta): boolean => f.grain === '1h' || f.grain === '1d';
 
@@ -99,34 +100,48 @@ function addInto(row: FactDelta, f: FactDelta): void {
   row.lateValue += f.lateValue;
 }
 
+/** A version's schema and the base metrics its projection keeps by the hour, so recomputes use the key's index. */
+export interface RollupTarget {
+  schema: string;
+  projection: string;
+}
+
+function hourlyMetrics(projection: string): string[] {
+  return METRICS.filter((m) => m.kind === 'sum' && m.projection === projection && m.grains.includes('1h')).map((m) => m.name);
+}
+
 /**
  * Replaces one partition's hourly rows of these hours with the sums of its minutes, then its daily rows
  * of those days with the sums of their hours. Exact whatever the hours held before: hours and days take
  * their lateness from their minutes (the fold counts them so), and minutes are written in every batch.
- * Buckets are UTC, as the domain's are.
+ * Buckets are UTC, as the domain's are. Rows are found through the key (metric, bucket, ...), one hour
+ * or day at a time, so the cost is that of the hours, not of the table (90 days of minutes).
  */
-export async function recomputeRollups(client: pg.ClientBase, schemas: readonly string[], partition: number, hours: readonly number[]): Promise<Map<string, TouchedBucket[]>> {
+export async function recomputeRollups(client: pg.ClientBase, targets: readonly RollupTarget[], partition: number, hours: readonly number[]): Promise<Map<string, TouchedBucket[]>> {
   const starts = hours.map((h) => new Date(h * HOUR_MS));
+  const days = [...new Set(hours.map((h) => Math.floor((h * HOUR_MS) / DAY_MS) * DAY_MS))].map((d) => new Date(d));
   const cols = 'bucket, metric, dim_key, partition, value, events, late_events, late_value';
+  const sums = 'metric, dim_key, partition, sum(value), sum(events), sum(late_events), sum(late_value)';
   const touched = new Map<string, TouchedBucket[]>();
-  for (const s of schemas) {
-    await client.query(`DELETE FROM "${s}".facts_1h WHERE partition = $1 AND bucket = ANY($2::timestamptz[])`, [partition, starts]);
+  for (const { schema: s, projection } of targets) {
+    const metrics = hourlyMetrics(projection);
+    await client.query(`DELETE FROM "${s}".facts_1h WHERE metric = ANY($1::text[]) AND bucket = ANY($2::timestamptz[]) AND partition = $3`, [metrics, starts, partition]);
     const hourly = await client.query<{ metric: string; bucket: Date }>(
       `INSERT INTO "${s}".facts_1h (${cols})
-       SELECT date_trunc('hour', bucket, 'UTC'), metric, dim_key, partition, sum(value), sum(events), sum(late_events), sum(late_value)
-       FROM "${s}".facts_1m WHERE partition = $1 AND date_trunc('hour', bucket, 'UTC') = ANY($2::timestamptz[])
-       GROUP BY 1, metric, dim_key, partition
+       SELECT h.start, ${sums} FROM unnest($2::timestamptz[]) AS h(start)
+       JOIN "${s}".facts_1m m ON m.metric = ANY($1::text[]) AND m.bucket >= h.start AND m.bucket < h.start + interval '1 hour' AND m.partition = $3
+       GROUP BY h.start, metric, dim_key, partition
        RETURNING metric, bucket`,
-      [partition, starts],
+      [metrics, starts, partition],
     );
     touched.set(s, hourTouches(hourly.rows.map((r) => ({ grain: '1h', metric: r.metric, bucketMs: r.bucket.getTime() }))));
-    await client.query(`DELETE FROM "${s}".facts_1d WHERE partition = $1 AND bucket = ANY(SELECT DISTINCT date_trunc('day', h, 'UTC') FROM unnest($2::timestamptz[]) AS h)`, [partition, starts]);
+    await client.query(`DELETE FROM "${s}".facts_1d WHERE metric = ANY($1::text[]) AND bucket = ANY($2::timestamptz[]) AND partition = $3`, [metrics, days, partition]);
     await client.query(
       `INSERT INTO "${s}".facts_1d (${cols})
-       SELECT date_trunc('day', bucket, 'UTC'), metric, dim_key, partition, sum(value), sum(events), sum(late_events), sum(late_value)
-       FROM "${s}".facts_1h WHERE partition = $1 AND date_trunc('day', bucket, 'UTC') = ANY(SELECT DISTINCT date_trunc('day', h, 'UTC') FROM unnest($2::timestamptz[]) AS h)
-       GROUP BY 1, metric, dim_key, partition`,
-      [partition, starts],
+       SELECT d.start, ${sums} FROM unnest($2::timestamptz[]) AS d(start)
+       JOIN "${s}".facts_1h m ON m.metric = ANY($1::text[]) AND m.bucket >= d.start AND m.bucket < d.start + interval '1 day' AND m.partition = $3
+       GROUP BY d.start, metric, dim_key, partition`,
+      [metrics, days, partition],
     );
   }
   return touched;

@@ -103,6 +103,8 @@ export class PartitionWorker {
     this.full?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
+    // Written now, the next owner has no hours to recompute (the loop has stopped, so nothing races this).
+    if (this.client && this.owesRollups() && !this.heldRollups!.recovering) await this.writeHeldRollups().catch(() => undefined);
     this.releaseClient(false);
   }
 

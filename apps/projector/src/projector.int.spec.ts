@@ -6,7 +6,7 @@ import { ensureStreams, PulseProducer } from '@pulse/contracts/sdk';
 import { at, orderPlaced, pageViewed, recentMinute, useClock } from '@pulse/contracts/testing';
 import { migratedDatabase } from '../../../test/support/database.js';
 import { caughtUp, readModel, runProjector } from '../../../test/support/projector.js';
-import { isolatedNats } from '../../../test/support/services.js';
+import { eventually, isolatedNats } from '../../../test/support/services.js';
 import { readStream } from '../../../test/support/streams.js';
 
 describe('projector against real NATS and PostgreSQL', () => {
@@ -74,6 +74,25 @@ describe('projector against real NATS and PostgreSQL', () => {
     );
     expect(Number(rows[0].late)).toBe(Number(rows[0].revisions));
     expect(await model.total('sales', 'revenue', '1h')).toBe(500 + 700 + 2500 + 250 + 400);
+  });
+
+  it('stopped while busy, writes the hourly and daily rows it held back, leaving no hours for the next owner to recompute', async () => {
+    await projector.stop();
+    projector = await runProjector(names, db.url, { maxBatchMessages: 2 });
+    const small = new PulseProducer(jetstream(nc), { names, maxEventsPerMessage: 20 });
+    await small.publishValidated(Array.from({ length: 6000 }, (_, i) => orderPlaced({ id: `busy-${i}`, time: at(i % 600), data: { totalMinor: 100 } })));
+    const committed = async () => Number((await model.pool.query<{ e: string | null }>(`SELECT sum(events) AS e FROM pulse.checkpoints`)).rows[0].e ?? 0);
+    await eventually(async () => ((await committed()) > 1000 ? true : undefined), 30_000, 'a thousand orders committed');
+
+    await projector.stop();
+
+    const listed = await model.pool.query<{ n: string }>(`SELECT count(*) AS n FROM pulse.checkpoints WHERE rollup_hours <> '{}'`);
+    expect(Number(listed.rows[0].n)).toBe(0);
+    const minutes = await model.total('sales', 'orders', '1m');
+    expect(minutes).toBeLessThan(6000);
+    expect(await model.total('sales', 'orders', '1h')).toBe(minutes);
+    expect(await model.total('sales', 'orders', '1d')).toBe(minutes);
+    projector = await runProjector(names, db.url);
   });
 
   it('dead-letters a poison message and an invalid event, and keeps going', async () => {
