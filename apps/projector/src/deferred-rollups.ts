@@ -58,12 +58,7 @@ export class DeferredRollups {
   hold(schema: string, facts: readonly FactDelta[]): void {
     let rows = this.held.get(schema);
     if (!rows) this.held.set(schema, (rows = new Map()));
-    for (const f of facts) {
-      const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
-      const row = rows.get(key);
-      if (row) addInto(row, f);
-      else rows.set(key, { ...f });
-    }
+    sumInto(rows, facts);
   }
 
   /** After a commit that wrote (or recomputed) everything held. */
@@ -84,20 +79,24 @@ export class DeferredRollups {
 export function mergeRollups(own: readonly FactDelta[], held: readonly FactDelta[]): FactDelta[] {
   if (!held.length) return [...own];
   const rows = new Map<string, FactDelta>();
-  for (const f of [...held, ...own]) {
-    const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
-    const row = rows.get(key);
-    if (row) addInto(row, f);
-    else rows.set(key, { ...f });
-  }
+  sumInto(rows, held);
+  sumInto(rows, own);
   return [...rows.values()];
 }
 
-function addInto(row: FactDelta, f: FactDelta): void {
-  row.value += f.value;
-  row.events += f.events;
-  row.lateEvents += f.lateEvents;
-  row.lateValue += f.lateValue;
+/** Adds deltas into rows keyed as the row they change; a new row is a copy, so the caller's deltas stay as they were. */
+function sumInto(rows: Map<string, FactDelta>, facts: readonly FactDelta[]): void {
+  for (const f of facts) {
+    const key = `${f.grain}|${f.bucketMs}|${f.metric}|${f.dimKey}`;
+    const row = rows.get(key);
+    if (!row) rows.set(key, { ...f });
+    else {
+      row.value += f.value;
+      row.events += f.events;
+      row.lateEvents += f.lateEvents;
+      row.lateValue += f.lateValue;
+    }
+  }
 }
 
 /** A version's schema and the base metrics its projection keeps by the hour, so recomputes use the key's index. */
