@@ -16,6 +16,14 @@ describe('validating an event against its contract', () => {
     expect(result.rejection.reason).toContain('data.items[0].quantity must be >= 1');
   });
 
+  it('reports every problem of an event at once, in the envelope and in the data', () => {
+    const result = validateEvent({ ...orderPlaced({ data: { totalMinor: 19.99, currency: 'euro' } }), source: 'has spaces', Source: 'x' });
+    expect(!result.ok && result.rejection.code).toBe('invalid_envelope');
+    expect(!result.ok && result.rejection.errors.map((e) => e.field).sort()).toEqual(['Source', 'source']);
+    const data = validateEvent(orderPlaced({ data: { totalMinor: 19.99, currency: 'euro' } }));
+    expect(!data.ok && data.rejection.errors.map((e) => e.field).sort()).toEqual(['data.currency', 'data.totalMinor']);
+  });
+
   it('rejects floats for money, because amounts are integer minor units', () => {
     const result = validateEvent(orderPlaced({ data: { totalMinor: 19.99 } }));
     expect(!result.ok && result.rejection.errors.map((e) => `${e.field} ${e.message}`)).toEqual(['data.totalMinor must be integer']);
