@@ -49,6 +49,21 @@ describe('POST /api/v1/events against a real nats-server', () => {
     expect(subjects.every((s) => /^t[0-9a-f]+\.events\.(orders|clickstream|inventory)\.[a-z_]+\.[a-z_]+\.[01]$/.test(s))).toBe(true);
   });
 
+  it('stores each accepted event as the bytes the producer sent, however they were spaced', async () => {
+    const good = [pageViewed({ id: 'p-1', data: { path: '/häuser/🛒, "quoted" ]' } }), pageViewed({ id: 'p-2' })];
+    const body = `[\n  ${JSON.stringify(good[0], null, 1)} ,\n${JSON.stringify(orderPlaced({ id: 'bad', data: { totalMinor: -5 } }))},\t${JSON.stringify(good[1])}\n]`;
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as IngestResult).accepted).toBe(2);
+
+    const messages = await readStream(nc, names.eventsStream);
+    const stored = messages.flatMap((m) => JSON.parse(m.body) as unknown[]);
+    expect(stored).toEqual(expect.arrayContaining(good));
+    expect(stored).toHaveLength(2);
+    const first = messages.find((m) => m.body.includes('"p-1"'));
+    expect(first?.body).toContain(JSON.stringify(good[0], null, 1));
+  });
+
   it('accepts the valid part of a batch and reports each rejected event with its index, id and errors', async () => {
     const res = await post([orderPlaced({ id: 'good' }), orderPlaced({ id: 'bad', data: { totalMinor: -5, currency: 'eur' } })]);
     expect(res.status).toBe(202);

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, checkEvents, type RejectedEvent } from '@pulse/contracts';
+import { CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, checkEvents, eventTexts, type RejectedEvent } from '@pulse/contracts';
 import { publishDeadLetters, type DeadLetter } from '@pulse/contracts/sdk';
 import type { Nats } from '../nats/nats.module.js';
 import type { ApiConfig } from '../config.js';
@@ -112,7 +112,11 @@ export async function ingest(nats: Nats, config: ApiConfig, body: RawBody, conte
 
   // Over its rate the producer gets a 429 and keeps its events: nothing was rejected, so nothing is dead-lettered.
   admit(Array.isArray(parsed) ? parsed.length : 1);
-  const { accepted, rejected } = checkEvents(parsed);
+  const { accepted, positions, rejected } = checkEvents(parsed);
+  // The accepted events are stored as the bytes that carried them, not serialised again (should the
+  // scan ever count differently from JSON.parse, they are serialised: slower, never wrong).
+  const texts = eventTexts(body.bytes);
+  const acceptedTexts = texts.length === (Array.isArray(parsed) ? parsed.length : 1) ? positions.map((i) => texts[i]) : undefined;
   const letters: DeadLetter[] = rejected.map((r) => ({
     stage: 'ingest',
     code: r.rejection.code,
@@ -127,7 +131,7 @@ export async function ingest(nats: Nats, config: ApiConfig, body: RawBody, conte
     receivedAt,
   }));
   const [report] = await Promise.all([
-    accepted.length ? nats.producer.publishValidated(accepted) : Promise.resolve({ duplicateMessages: 0 }),
+    accepted.length ? nats.producer.publishValidated(accepted, {}, acceptedTexts) : Promise.resolve({ duplicateMessages: 0 }),
     letters.length ? publishDeadLetters(nats.js, config.names, letters) : Promise.resolve(),
   ]).catch(unavailable);
 
