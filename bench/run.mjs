@@ -155,7 +155,10 @@ async function main() {
   // --- the system under test -------------------------------------------------------------------
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  const env = { NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_ROOT: root, PULSE_PARTITIONS: String(config.partitions) };
+  // The API marks the messages it validated and the projector takes the marks (ADR 0010), as `npm start`
+  // runs them; PULSE_VALIDATION_KEY= (empty) in the benchmark's environment measures without.
+  const validationKey = process.env.PULSE_VALIDATION_KEY ?? randomBytes(24).toString('base64url');
+  const env = { NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_ROOT: root, PULSE_PARTITIONS: String(config.partitions), PULSE_VALIDATION_KEY: validationKey };
   // Profiles are written when a process exits, so each stops with SIGTERM and its own shutdown.
   const nodeArgs = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench', 'results', 'profiles')}`] : [];
   const projector = spawnApp(repoRoot, 'projector', env, 'projector', [...nodeArgs, ...PROJECTOR_NODE_FLAGS]);

@@ -61,7 +61,16 @@ if (!tokens) {
 }
 const tokenOf = (role) => tokens.split(',').map((t) => t.split(':')).find(([, r]) => r === role)?.[2];
 
-const env = { ...process.env, NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_TOKENS: tokens };
+// The key the API marks validated messages with so the projector need not validate them again (ADR 0010).
+let validationKey = process.env.PULSE_VALIDATION_KEY;
+if (validationKey === undefined) {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, 'validation-key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  validationKey = readFileSync(file, 'utf8').trim();
+}
+
+const env = { ...process.env, NATS_URL: services.natsUrl, DATABASE_URL: databaseUrl, PULSE_TOKENS: tokens, PULSE_VALIDATION_KEY: validationKey };
 run('migrating the database', 'node', ['apps/projector/dist/migrate-cli.js'], env);
 
 const children = [];

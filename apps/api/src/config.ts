@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_PARTITIONS, PulseNames } from '@pulse/contracts';
+import { ValidationMarks } from '@pulse/contracts/sdk';
 
 export type Role = 'producer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['producer', 'operator', 'admin'];
@@ -36,6 +37,8 @@ export interface ApiConfig {
   readyMaxLagSeconds: number;
   /** The shop's own day and currency: "today" starts at its midnight, money tiles use its currency. */
   shop: { timeZone: string; currency: string };
+  /** With PULSE_VALIDATION_KEY, shared with the projectors: stored messages carry a mark of the validation done here. */
+  validationMarks?: ValidationMarks;
 }
 
 /**
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     databasePoolSize: attempt(() => int(env, 'PULSE_API_DB_POOL_SIZE', 10, 1)),
     consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',
     readyMaxLagSeconds: attempt(() => int(env, 'PULSE_READY_MAX_LAG_SECONDS', 60, 1)),
+    validationMarks: attempt(() => (env.PULSE_VALIDATION_KEY ? new ValidationMarks(env.PULSE_VALIDATION_KEY) : undefined)),
     shop: {
       timeZone: attempt(() => {
         const tz = env.PULSE_SHOP_TIMEZONE ?? 'UTC';

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { partitionOf, type PulseNames } from '@pulse/contracts';
-import { publishDeadLetters } from '@pulse/contracts/sdk';
+import { publishDeadLetters, type ValidationMarks } from '@pulse/contracts/sdk';
 import type { FactDelta, ProjectionChanges, ProjectionName } from '@pulse/domain';
 import type pg from 'pg';
 import { hourTouches, hoursOf, isRollup, mergeRollups, recomputeRollups, type DeferredRollups } from './deferred-rollups.js';
@@ -32,6 +32,8 @@ export interface PipelineContext {
   names: PulseNames;
   js: JetStreamClient;
   limits: DecodeLimits;
+  /** The key shared with the ingestion API: messages it marked as validated are not validated again. */
+  marks?: ValidationMarks;
   /** With TimescaleDB the hourly and daily roll-ups are continuous aggregates, not written here. */
   timescale: boolean;
   /** Fences per partition, when a single owner per partition must be enforced. */
@@ -298,7 +300,7 @@ function noChanges(projection: string, partition: number): ProjectionChanges {
  */
 async function decideEvents(client: pg.ClientBase, ctx: PipelineContext, fresh: readonly StoredMessage[], now: Date) {
   if (!fresh.length) return { newEvents: [], duplicates: [], deadLettered: [] };
-  const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString());
+  const { events, deadLetters } = decodeMessages(fresh, ctx.limits, now.toISOString(), ctx.marks);
   // Only the live pipeline keeps dead letters: a rebuild deciding again counts them, the stream already holds them.
   if (deadLetters.length && ctx.decisions === 'decide') await publishDeadLetters(ctx.js, ctx.names, deadLetters);
   const { fresh: newEvents, duplicates } = await ctx.identities.firstOccurrences(client, events);

@@ -1,10 +1,13 @@
 import { DEFAULT_PARTITIONS, PulseNames } from '@pulse/contracts';
+import { ValidationMarks } from '@pulse/contracts/sdk';
 
 /** Everything the projector reads from its environment, read and checked once at start-up. */
 export interface ProjectorConfig {
   natsUrl: string;
   databaseUrl: string;
   names: PulseNames;
+  /** With PULSE_VALIDATION_KEY, the key the ingestion API marks validated messages with: those are not validated again. */
+  validationMarks?: ValidationMarks;
   /**
    * Partitions this process goes for first. Every process can own any partition (so a dead process's
    * partitions are taken over), but the others wait `takeoverGraceMs` before competing for these.
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfi
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse',
     names: read(() => new PulseNames(env.PULSE_ROOT ?? 'pulse', int(env, 'PULSE_PARTITIONS', DEFAULT_PARTITIONS, 1))),
     consumerPrefix: env.PULSE_CONSUMER_PREFIX ?? '',
+    validationMarks: read(() => (env.PULSE_VALIDATION_KEY ? new ValidationMarks(env.PULSE_VALIDATION_KEY) : undefined)),
     preferredPartitions: read(() => {
       const raw = env.PULSE_PREFERRED_PARTITIONS ?? '';
       if (!raw.trim()) return [];

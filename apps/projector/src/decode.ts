@@ -1,6 +1,6 @@
-import { decodeMessage, partitionOf, validateEvent } from '@pulse/contracts';
+import { decodeMessage, partitionOf, validateEvent, type PulseEvent, type ValidationResult } from '@pulse/contracts';
 import type { JsMsg } from '@nats-io/jetstream';
-import { EVENT_COUNT_HEADER, type DeadLetter } from '@pulse/contracts/sdk';
+import { EVENT_COUNT_HEADER, VALIDATED_HEADER, type DeadLetter, type ValidationMarks } from '@pulse/contracts/sdk';
 import type { BatchEvent } from '@pulse/domain';
 
 /** What the projector needs of a JetStream message: the stream keeps all of it, so a replay sees the same. */
@@ -12,12 +12,15 @@ export interface StoredMessage {
   data: Uint8Array;
   /** Events the message carries, from the producer's Pulse-Event-Count header, when it has one. */
   events?: number;
+  /** The ingestion API's mark of having validated the message's events (Pulse-Validated), when it has one. */
+  mark?: string;
 }
 
 /** A delivered message as the projector keeps it, with its event count read once from the producer's header. */
 export function storedMessage(m: JsMsg): StoredMessage {
   const count = Number(m.headers?.get(EVENT_COUNT_HEADER));
-  return { seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data, events: Number.isInteger(count) && count > 0 ? count : undefined };
+  const mark = m.headers?.get(VALIDATED_HEADER);
+  return { seq: m.seq, subject: m.subject, storedMs: Number(m.timestampNanos / 1_000_000n), data: m.data, events: Number.isInteger(count) && count > 0 ? count : undefined, mark: mark || undefined };
 }
 
 /** Event type of a stored message, from its subject `<root>.events.<domain>.<type, two tokens>.<partition>`. */
@@ -67,12 +70,14 @@ export interface DecodeLimits {
 /**
  * Turns stored messages into events to project, and everything that cannot be projected into dead
  * letters with their reason. Events reach the store through the validating SDK or API, but anyone with
- * publish rights could write to the subject, so each one is checked again: a poison event is set aside,
- * never allowed to stop the partition.
+ * publish rights could write to the subject, so each one is checked again, unless its message carries
+ * a good mark of the API's validation (`marks`): a poison event is set aside, never allowed to stop the
+ * partition. `validated` counts the events checked here.
  */
-export function decodeMessages(messages: readonly StoredMessage[], limits: DecodeLimits, receivedAt: string): { events: DecodedEvent[]; deadLetters: DeadLetter[] } {
+export function decodeMessages(messages: readonly StoredMessage[], limits: DecodeLimits, receivedAt: string, marks?: ValidationMarks): { events: DecodedEvent[]; deadLetters: DeadLetter[]; validated: number } {
   const events: DecodedEvent[] = [];
   const deadLetters: DeadLetter[] = [];
+  let validated = 0;
   for (const m of messages) {
     const partition = partitionOf(m.subject);
     const letter = (code: string, reason: string, body: Uint8Array | string, extra: Partial<DeadLetter> = {}): void => {
@@ -84,8 +89,10 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
       continue;
     }
     const items = Array.isArray(parsed) ? parsed : [parsed];
+    const vouched = marks !== undefined && marks.verifies(m.subject, m.data, m.mark);
+    if (!vouched) validated += items.length;
     items.forEach((item, index) => {
-      const result = validateEvent(item);
+      const result: ValidationResult = vouched ? { ok: true, event: item as PulseEvent } : validateEvent(item);
       if (!result.ok) {
         const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
         letter(result.rejection.code, result.rejection.reason, JSON.stringify(item) ?? 'null', {
@@ -109,7 +116,7 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
       }
     });
   }
-  return { events, deadLetters };
+  return { events, deadLetters, validated };
 }
 
 export interface Skip {

@@ -290,6 +290,7 @@ export class PartitionWorker {
       names: this.deps.config.names,
       js: this.deps.js,
       limits: { maxFutureSkewMs: this.deps.config.maxFutureSkewMs, horizonMs: this.deps.config.dedupHorizonDays * 86_400_000 },
+      marks: this.deps.config.validationMarks,
       timescale: this.deps.timescale,
       fences: new Map([[this.partition, this.fence!]]),
       decisions: 'decide',

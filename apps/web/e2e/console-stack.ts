@@ -106,7 +106,8 @@ export class ConsoleStack {
       await ensureStreams(await jetstreamManager(nc), names);
       const db = await migratedDatabase();
       undo.push(db.dispose);
-      const shared = { NATS_URL, DATABASE_URL: db.url, PULSE_ROOT: names.root, PULSE_PARTITIONS: String(names.partitions), PULSE_TIMESCALE: 'off' };
+      // The API marks what it validated and the projector takes the marks, as `npm start` and the benchmark run them.
+      const shared = { NATS_URL, DATABASE_URL: db.url, PULSE_ROOT: names.root, PULSE_PARTITIONS: String(names.partitions), PULSE_TIMESCALE: 'off', PULSE_VALIDATION_KEY: `console-e2e-${names.root}` };
 
       const projector = spawnApp('projector', { ...shared, PULSE_ALLOWED_LATENESS_MS: String(options.allowedLatenessMs ?? 10_000), PULSE_NOTIFY_INTERVAL_MS: '20' });
       undo.push(() => stop(projector));

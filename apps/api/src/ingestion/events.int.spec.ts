@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PulseNames } from '@pulse/contracts';
 import { orderPlaced, pageViewed, stockReceived } from '@pulse/contracts/testing';
+import { VALIDATED_HEADER, ValidationMarks } from '@pulse/contracts/sdk';
 import { isolatedNats } from '../../../../test/support/services.js';
 import { readStream, storedEvents } from '../../../../test/support/streams.js';
 import { auth, startApi, TOKENS } from '../testing/api.js';
@@ -62,6 +63,21 @@ describe('POST /api/v1/events against a real nats-server', () => {
     expect(stored).toHaveLength(2);
     const first = messages.find((m) => m.body.includes('"p-1"'));
     expect(first?.body).toContain(JSON.stringify(good[0], null, 1));
+  });
+
+  it('marks each message of events it validated with the key it shares with the projectors', async () => {
+    const key = 'a key shared by API and projector';
+    const marked = await startApi(names, {}, { PULSE_VALIDATION_KEY: key });
+    try {
+      const res = await fetch(`${marked.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...auth(TOKENS.producer) }, body: JSON.stringify([orderPlaced({ id: 'm-1' }), pageViewed({ id: 'm-2' })]) });
+      expect(res.status).toBe(202);
+    } finally {
+      await marked.app.close();
+    }
+    const messages = await readStream(nc, names.eventsStream);
+    const marks = new ValidationMarks(key);
+    expect(messages.map((m) => marks.verifies(m.subject, Buffer.from(m.body), m.headers[VALIDATED_HEADER]))).toEqual([true, true]);
+    expect(messages.map((m) => new ValidationMarks('another deployment key').verifies(m.subject, Buffer.from(m.body), m.headers[VALIDATED_HEADER]))).toEqual([false, false]);
   });
 
   it('accepts the valid part of a batch and reports each rejected event with its index, id and errors', async () => {

@@ -30,7 +30,7 @@ export class Nats implements OnApplicationShutdown {
         const jsm = await jetstreamManager(nc);
         await ensureStreams(jsm, config.names, config.streams);
         const js = jetstream(nc);
-        return new Nats(nc, js, jsm, new PulseProducer(js, { names: config.names }));
+        return new Nats(nc, js, jsm, new PulseProducer(js, { names: config.names, marks: config.validationMarks }));
       },
     },
   ],

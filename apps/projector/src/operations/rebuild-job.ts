@@ -184,6 +184,7 @@ export class RebuildJob {
       names: config.names,
       js,
       limits: { maxFutureSkewMs: config.maxFutureSkewMs, horizonMs: config.dedupHorizonDays * 86_400_000 },
+      // No validation marks: an admin asking to `reverify` gets every event validated again.
       timescale: this.deps.timescale,
       fences: await this.fences(),
       // Normally the rebuild follows the live pipeline's recorded decisions (duplicates, dead letters) and

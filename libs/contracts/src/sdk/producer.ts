@@ -6,6 +6,7 @@ import type { EventType } from '../catalog.js';
 import { CLOUDEVENTS_BATCH_JSON } from '../envelope.js';
 import { identityBucketOf, PulseNames } from '../subjects.js';
 import { publishDeadLetters } from './dead-letters.js';
+import { VALIDATED_HEADER, type ValidationMarks } from './validation-marks.js';
 import type { PulseEvent } from '../types.js';
 
 export interface ProducerOptions {
@@ -16,6 +17,8 @@ export interface ProducerOptions {
   maxEventsPerMessage?: number;
   /** Bytes per stream message; must stay under nats-server's max_payload (1 MiB by default). */
   maxMessageBytes?: number;
+  /** Marks each message of validated events so projectors holding the same key need not validate them again. */
+  marks?: ValidationMarks;
 }
 
 export interface PublishReport {
@@ -139,6 +142,7 @@ export class PulseProducer {
   private readonly maxInFlight: number;
   private readonly maxEvents: number;
   private readonly maxBytes: number;
+  private readonly marks?: ValidationMarks;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -149,6 +153,7 @@ export class PulseProducer {
     this.maxInFlight = options.maxInFlight ?? 64;
     this.maxEvents = options.maxEventsPerMessage ?? 500;
     this.maxBytes = options.maxMessageBytes ?? 900 * 1024;
+    this.marks = options.marks;
   }
 
   static async connect(servers: string | string[], options: ProducerOptions = {}): Promise<PulseProducer> {
@@ -197,7 +202,9 @@ export class PulseProducer {
         h.set('Content-Type', CLOUDEVENTS_BATCH_JSON);
         h.set(EVENT_COUNT_HEADER, String(c.events.length));
         for (const [k, v] of Object.entries(headers)) h.set(k, v);
-        const ack = await this.js.publish(this.names.eventSubject(c.type, c.partition), c.body, { msgID, headers: h });
+        const subject = this.names.eventSubject(c.type, c.partition);
+        if (this.marks) h.set(VALIDATED_HEADER, this.marks.sign(subject, c.body));
+        const ack = await this.js.publish(subject, c.body, { msgID, headers: h });
         if (ack.duplicate) report.duplicateMessages++;
         report.sequences[index] = ack.seq;
       }
