@@ -53,7 +53,7 @@ const config = {
   partitions: Number(option('partitions', 0)) || undefined,
   batchSize: 1000,
   maxInFlight: 16,
-  markerEveryMs: 200,
+  markerEveryMs: 50,
   pushIntervalMs: 100,
   drainTimeoutSeconds: quick ? 45 : 90,
   rebuildTimeoutSeconds: quick ? 45 : 150,
