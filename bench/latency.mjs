@@ -31,6 +31,7 @@ export class MarkerTimes {
   /** Markers sent within [fromMs, toMs) and their latencies. */
   summary(fromMs, toMs, clients) {
     const commit = [];
+    const commitSeries = [];
     const browser = [];
     let sent = 0;
     let committed = 0;
@@ -42,12 +43,13 @@ export class MarkerTimes {
       if (this.committedAt[k] !== undefined) {
         committed++;
         commit.push(this.committedAt[k] - s);
+        commitSeries.push([s - fromMs, this.committedAt[k] - s]);
       }
       const r = this.receivedAt[k] ?? [];
       if (r.length >= clients) receivedByAll++;
       for (const at of r) browser.push(at - s);
     }
-    return { markers: sent, committed, receivedByAllClients: receivedByAll, publishToCommit: percentiles(commit), publishToBrowser: percentiles(browser) };
+    return { markers: sent, committed, receivedByAllClients: receivedByAll, publishToCommit: percentiles(commit), publishToBrowser: percentiles(browser), commitSeries };
   }
 
   /** Whether every marker sent so far has been committed and reached every client. */

@@ -386,6 +386,8 @@ async function main() {
       lateFlushedAtStop: stopped.stats.late,
       measuredSeconds: window.seconds,
       lagSeries,
+      // [ms into the measured window when sent, publish->commit ms] per marker: where a step's p99 comes from.
+      publishToCommitSeries: marks.commitSeries,
     };
     steps.push(step);
     log(
