@@ -1,4 +1,4 @@
-import { decodeMessage, partitionOf, validateEvent, type PulseEvent, type ValidationResult } from '@pulse/contracts';
+import { decodeMessage, partitionOf, validateEvent, type PulseEvent } from '@pulse/contracts';
 import type { JsMsg } from '@nats-io/jetstream';
 import { EVENT_COUNT_HEADER, VALIDATED_HEADER, type DeadLetter, type ValidationMarks } from '@pulse/contracts/sdk';
 import type { BatchEvent } from '@pulse/domain';
@@ -92,19 +92,23 @@ export function decodeMessages(messages: readonly StoredMessage[], limits: Decod
     const vouched = marks !== undefined && marks.verifies(m.subject, m.data, m.mark);
     if (!vouched) validated += items.length;
     items.forEach((item, index) => {
-      const result: ValidationResult = vouched ? { ok: true, event: item as PulseEvent } : validateEvent(item);
-      if (!result.ok) {
-        const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-        letter(result.rejection.code, result.rejection.reason, JSON.stringify(item) ?? 'null', {
-          batchIndex: index,
-          errors: result.rejection.errors,
-          eventId: typeof o.id === 'string' ? o.id : undefined,
-          eventSource: typeof o.source === 'string' ? o.source : undefined,
-          eventType: typeof o.type === 'string' ? o.type : undefined,
-        });
-        return;
+      let event: PulseEvent;
+      if (vouched) event = item as PulseEvent;
+      else {
+        const result = validateEvent(item);
+        if (!result.ok) {
+          const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+          letter(result.rejection.code, result.rejection.reason, JSON.stringify(item) ?? 'null', {
+            batchIndex: index,
+            errors: result.rejection.errors,
+            eventId: typeof o.id === 'string' ? o.id : undefined,
+            eventSource: typeof o.source === 'string' ? o.source : undefined,
+            eventType: typeof o.type === 'string' ? o.type : undefined,
+          });
+          return;
+        }
+        event = result.event;
       }
-      const event = result.event;
       const timeMs = eventTimeMs(event.time);
       const ids = { batchIndex: index, eventId: event.id, eventSource: event.source, eventType: event.type };
       if (timeMs > m.storedMs + limits.maxFutureSkewMs) {
