@@ -2,9 +2,9 @@ import type { LogLevel } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PulseNames } from '@pulse/contracts';
-import pg from 'pg';
 import { startProjector } from '../../apps/projector/src/app.js';
 import { loadConfig, type ProjectorConfig } from '../../apps/projector/src/config.js';
+import { testPool } from './database.js';
 import { eventually, NATS_URL } from './services.js';
 
 /** Runs the real projector in this process against real NATS and PostgreSQL. */
@@ -32,8 +32,7 @@ export async function caughtUp(nc: NatsConnection, names: PulseNames, timeoutMs 
 
 /** Read-model queries for assertions, straight from the tables of the served versions. */
 export function readModel(databaseUrl: string) {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  pool.on('error', () => undefined); // an idle connection cut when the test drops its database
+  const pool = testPool(databaseUrl, 2);
   const schema = async (projection: string) =>
     (await pool.query<{ version: number }>(`SELECT version FROM pulse.projection_versions WHERE projection = $1 AND status = 'live'`, [projection])).rows[0].version;
   return {

@@ -4,7 +4,7 @@ import type { PulseEvent, PulseNames } from '@pulse/contracts';
 import { ensureStreams, PulseProducer } from '@pulse/contracts/sdk';
 import { at, orderPlaced, pageViewed, productViewed, recentMinute, sessionStarted, useClock } from '@pulse/contracts/testing';
 import pg from 'pg';
-import { migratedDatabase } from '../../../test/support/database.js';
+import { migratedDatabase, testPool } from '../../../test/support/database.js';
 import { readModel } from '../../../test/support/projector.js';
 import { isolatedNats } from '../../../test/support/services.js';
 import { commitBatch, FencedOut, flushRollups, type PipelineContext } from './commit-batch.js';
@@ -29,7 +29,7 @@ describe('committing a batch against real NATS and PostgreSQL', () => {
     ({ names, nc, dispose: disposeNats } = await isolatedNats(1));
     await ensureStreams(await jetstreamManager(nc), names);
     db = await migratedDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = testPool(db.url, 2);
     await ensureLiveVersions(pool, names.partitions, 10_000);
     model = readModel(db.url);
     taken = 0;

@@ -1,7 +1,7 @@
 import { identityBucketOf } from '@pulse/contracts';
 import { orderPlaced } from '@pulse/contracts/testing';
 import pg from 'pg';
-import { migratedDatabase } from '../../../test/support/database.js';
+import { migratedDatabase, testPool } from '../../../test/support/database.js';
 import type { DecodedEvent } from './decode.js';
 import { Identities, liveIdentityStore, type IdentityStore } from './identities.js';
 
@@ -29,7 +29,7 @@ describe('identities kept in blocks, against PostgreSQL', () => {
 
   beforeEach(async () => {
     db = await migratedDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    pool = testPool(db.url, 4);
   });
 
   afterEach(async () => {

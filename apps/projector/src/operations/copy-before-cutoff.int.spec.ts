@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { migratedDatabase } from '../../../../test/support/database.js';
+import { migratedDatabase, testPool } from '../../../../test/support/database.js';
 import { copyBeforeCutoff } from './copy-before-cutoff.js';
 
 const HOUR = 3_600_000;
@@ -11,7 +11,7 @@ describe('a partial rebuild copying what the served version knows before its cut
 
   beforeEach(async () => {
     db = await migratedDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    pool = testPool(db.url, 1);
     await pool.query(`SELECT pulse.create_read_model('sales', 1), pulse.create_read_model('sales', 2)`);
   });
   afterEach(async () => {
