@@ -10,12 +10,15 @@ import { commitBatch, FencedOut, flushRollups, type CommitResult, type Fence, ty
 import type { ProjectorConfig } from './config.js';
 import { storedMessage, type StoredMessage } from './decode.js';
 import { DeferredRollups } from './deferred-rollups.js';
+import { paceWaitMs } from './pacing.js';
 import { RollupRefresher } from './rollups.js';
 
 /** A delivered message not yet in a batch: kept for its ack, and as the projector reads it. */
 interface Queued {
   msg: JsMsg;
   stored: StoredMessage;
+  /** When the reader queued it (this process's clock). */
+  queuedMs: number;
 }
 
 export interface WorkerDeps {
@@ -35,13 +38,6 @@ export interface WorkerDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * The longest a batch is held back by pacing. Near the machine's limit commits take hundreds of
- * milliseconds, and waiting as long again cost latency without saving more: uncapped, publish→browser
- * p99 was 835 ms at 5M events/min with the machine 151% busy; capped at 100 ms, 397 ms at 143%
- * (benchmark runs C1 and C2, README).
- */
-const MAX_PACE_MS = 100;
 
 class ConnectionLost extends Error {
   constructor(durable: string, cause: Error) {
@@ -205,7 +201,7 @@ export class PartitionWorker {
       try {
         for await (const m of this.messages!.messages()) {
           const stored = storedMessage(m);
-          this.queue.push({ msg: m, stored });
+          this.queue.push({ msg: m, stored, queuedMs: Date.now() });
           this.queuedBytes += m.data.byteLength;
           this.queuedEvents += stored.events ?? 1;
           this.wake?.();
@@ -248,9 +244,9 @@ export class PartitionWorker {
     }
   }
 
-  /** Under load, waits until the last batch's commit is at most the duty share of the time since it started, unless a full batch is queued. */
+  /** Under load, waits as `paceWaitMs` says, unless a full batch is queued. */
   private async paceBatches(): Promise<void> {
-    const wait = Math.min(this.lastBatch.at + this.lastBatch.ms / this.deps.config.batchDutyShare - Date.now(), MAX_PACE_MS);
+    const wait = paceWaitMs({ lastStartMs: this.lastBatch.at, lastMs: this.lastBatch.ms, dutyShare: this.deps.config.batchDutyShare, oldestQueuedMs: this.queue[0].queuedMs, nowMs: Date.now() });
     if (wait <= 0 || this.batchQueued()) return;
     await Promise.race([new Promise<void>((r) => (this.full = r)), sleep(wait)]);
     this.full = undefined;
