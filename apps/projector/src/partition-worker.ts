@@ -38,7 +38,6 @@ export interface WorkerDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 class ConnectionLost extends Error {
   constructor(durable: string, cause: Error) {
     super(`${durable}: database connection lost (${cause.message}); resuming from the stored checkpoint`, { cause });
