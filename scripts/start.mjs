@@ -92,20 +92,33 @@ function start(name, args, extraEnv = {}) {
       shutdown(1);
     }
   });
+  child.pulseName = name;
   children.push(child);
   return child;
 }
 
+/** Asks a child to stop, waits up to `ms` for it, then kills it: no process outlives `npm start`. */
+async function stopChild(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  await exited;
+  clearTimeout(timer);
+}
+
 let stopping = false;
-function shutdown(code = 0) {
+async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   log('stopping');
-  for (const c of children.reverse()) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => {
-    stopOwnServices();
-    process.exit(code);
-  }, 1500);
+  // The simulator first, while the API still answers: it delivers the late events it holds back
+  // (after a Ctrl-C the terminal has signalled every process already, and this only reaps them).
+  const simulator = children.find((c) => c.pulseName === 'simulator');
+  if (simulator) await stopChild(simulator, 10_000);
+  await Promise.all(children.filter((c) => c !== simulator).map((c) => stopChild(c, 5_000)));
+  stopOwnServices();
+  process.exit(code);
 }
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
