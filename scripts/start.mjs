@@ -74,6 +74,8 @@ const env = { ...process.env, NATS_URL: services.natsUrl, DATABASE_URL: database
 run('migrating the database', 'node', ['apps/projector/dist/migrate-cli.js'], env);
 
 const children = [];
+/** Set once the demo traffic runs: stopped before the rest. */
+let simulator;
 function start(name, args, extraEnv = {}) {
   const child = spawn('node', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (stream, out) => {
@@ -92,7 +94,6 @@ function start(name, args, extraEnv = {}) {
       shutdown(1);
     }
   });
-  child.pulseName = name;
   children.push(child);
   return child;
 }
@@ -114,7 +115,6 @@ async function shutdown(code = 0) {
   log('stopping');
   // The simulator first, while the API still answers: it delivers the late events it holds back
   // (after a Ctrl-C the terminal has signalled every process already, and this only reaps them).
-  const simulator = children.find((c) => c.pulseName === 'simulator');
   if (simulator) await stopChild(simulator, 10_000);
   await Promise.all(children.filter((c) => c !== simulator).map((c) => stopChild(c, 5_000)));
   stopOwnServices();
@@ -129,7 +129,7 @@ start('web', ['apps/web/serve.mjs'], { PORT: String(webPort), PULSE_API_URL: `ht
 
 // Traffic through the real ingestion path once the API answers.
 for (let i = 0; i < 100 && !(await reachable('127.0.0.1', apiPort)); i++) await new Promise((r) => setTimeout(r, 200));
-start('simulator', ['apps/simulator/dist/cli.js', '--via', 'http', '--api', `http://127.0.0.1:${apiPort}`, '--token', tokenOf('producer'), '--rate', demoRate, '--incidents', 'demo', '--late', '0.02', '--duplicate', '0.01', '--malformed', '0.002', '--out-of-order', '0.05', '--late-max', '900']);
+simulator = start('simulator', ['apps/simulator/dist/cli.js', '--via', 'http', '--api', `http://127.0.0.1:${apiPort}`, '--token', tokenOf('producer'), '--rate', demoRate, '--incidents', 'demo', '--late', '0.02', '--duplicate', '0.01', '--malformed', '0.002', '--out-of-order', '0.05', '--late-max', '900']);
 
 log('');
 log(`Pulse is running. Console: http://127.0.0.1:${webPort}   API: http://127.0.0.1:${apiPort}/api/docs`);
